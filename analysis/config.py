@@ -1,0 +1,111 @@
+"""Configuration: every tunable value lives in ``params.toml`` and is loaded into frozen dataclasses.
+
+The defaults below are the documented defaults; ``params.toml`` at the repo root repeats them with
+comments. Relative paths in a config file are resolved against the directory of that file, so the
+repo root is the reference point and no machine path is ever written into the repo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEFAULT_CONFIG_NAME = "params.toml"
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """Settings of the ingest stage (raw files -> documents and paragraphs)."""
+
+    raw: str = "data/raw"
+    metadata: str = "data/metadata.csv"
+    # Convert traditional to simplified (OpenCC t2s) only in a report with at least this many
+    # traditional-only characters (outside GB2312); below it, characters such as 乾 (乾县) or
+    # 昇 (昇腾) are legitimate simplified text and are left alone (and reported).
+    t2s_min_chars: int = 5
+    # A masked character is restored when the best candidate has at least this posterior share.
+    mask_min_confidence: float = 0.6
+    # Characters of context on each side used to score a masked character.
+    mask_context: int = 4
+    # A report is flagged numbers_deleted when it has at least this many number gaps (突破亿元).
+    numbers_deleted_min: int = 3
+    # A report needs at least this many Han characters; a file with fewer is rejected.
+    min_han_chars: int = 200
+    # Lines longer than this many characters that contain whitespace are split on it (a report
+    # that lost its line breaks keeps the paragraph gaps as spaces).
+    long_line_chars: int = 1500
+    # Share of a report's sentences found in an earlier report above which it is duplicate_of it.
+    duplicate_overlap: float = 0.8
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; ``root`` is the directory relative paths are resolved against."""
+
+    root: Path = field(default_factory=Path.cwd)
+    results: str = "results"
+    seed: int = 20261124
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+
+    def path(self, relative: str | Path) -> Path:
+        """Resolve a config path against :attr:`root` (absolute paths pass through)."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict view without ``root`` (machine specific), for manifests and hashing."""
+        d = dataclasses.asdict(self)
+        d.pop("root")
+        return d
+
+    def hash(self) -> str:
+        """sha256 of the canonical JSON of :meth:`to_dict` (first 16 hex digits)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+_SECTIONS = {"ingest": IngestConfig}
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - names
+    if unknown:
+        raise ValueError(f"{where}: unknown setting(s) {sorted(unknown)}; known: {sorted(names)}")
+    return cls(**values)
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load a config file over the defaults.
+
+    ``path=None`` uses ``params.toml`` in the current directory if it exists, else the defaults
+    with the current directory as root. Unknown keys raise ``ValueError`` naming the file.
+    """
+    if path is None:
+        candidate = Path.cwd() / DEFAULT_CONFIG_NAME
+        if not candidate.exists():
+            return Config(root=Path.cwd())
+        path = candidate
+    path = Path(path)
+    with path.open("rb") as fh:
+        try:
+            raw = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML: {exc}") from exc
+    top: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _SECTIONS:
+            top[key] = _build(_SECTIONS[key], value, f"{path} [{key}]")
+        else:
+            top[key] = value
+    return _build(Config, {"root": path.resolve().parent, **top}, str(path))

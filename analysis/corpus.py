@@ -1,0 +1,525 @@
+"""The corpus stage: raw files -> documents and paragraphs with metadata (docvars).
+
+:func:`ingest` reads every file under the given paths, decodes and cleans it, splits
+compilations into reports, restores masked characters, attaches metadata (from the curated
+table, a user CSV, or inference, recording which per field), splits reports into labelled
+paragraphs and writes, atomically, under ``<results>/corpus/``:
+
+- ``documents.parquet`` / ``.csv``: one row per report (docvars first, then source, flags,
+  counts, clean text);
+- ``paragraphs.parquet``: ``doc_id, paragraph, section, text`` plus docvars;
+- ``ingest_report.csv`` / ``.md``: every input file, accepted / split into N / rejected / skipped
+  with the reason, and what each cleaning rule removed;
+- ``cleaning.csv`` (characters removed per report and rule), ``restorations.csv`` (every masked
+  character with its restoration and confidence).
+
+A bad file never stops the rest. :func:`load_corpus` reads the saved tables back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import clean, io, restore, sections, split
+from analysis.config import Config
+from analysis.decode import DecodeError, decode_bytes
+from analysis.infer import infer_metadata, load_gazetteer
+from analysis.metadata import DOCVARS, FIELDS, match_row, read_metadata
+from analysis.progress import progress
+
+CORPUS_DIR = "corpus"
+GAZETTEER = "data/gazetteer.csv"
+ABRIDGED_RE = re.compile(r"摘登|[(（]摘要[)）]|摘编")
+
+
+@dataclass
+class _Report:
+    """A report being assembled (internal)."""
+
+    source_file: str
+    part: int
+    title: str
+    page: str
+    text: str
+    source_sha256: str
+    encoding: str
+    t2s_converted: int
+    t2s_found: str
+    glossary: str = ""
+    rules: Counter[str] = field(default_factory=Counter)
+    paragraphs: list[str] = field(default_factory=list)
+    meta: dict[str, object] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Result of :func:`ingest`: the tables it wrote, as DataFrames."""
+
+    documents: pd.DataFrame
+    paragraphs: pd.DataFrame
+    report: pd.DataFrame
+    restorations: pd.DataFrame
+    corpus_hash: str
+
+
+class IngestFailed(RuntimeError):
+    """Raised by ``strict`` ingest when any input was rejected."""
+
+
+def discover(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Every file under ``paths`` as ``(path, name relative to the given root)``, sorted."""
+    found: list[tuple[Path, str]] = []
+    for root in paths:
+        if root.is_dir():
+            found += [
+                (p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*")) if p.is_file()
+            ]
+        elif root.exists():
+            found.append((root, root.name))
+        else:
+            found.append((root, root.name))  # reported as missing
+    return found
+
+
+def ingest(
+    paths: list[str | Path] | None = None,
+    *,
+    config: Config,
+    metadata: list[str | Path] | None = None,
+    results: str | Path | None = None,
+    strict: bool = False,
+) -> Corpus:
+    """Ingest raw report files and write the corpus tables (see module docstring).
+
+    ``paths`` default to ``config.ingest.raw``; ``metadata`` CSVs default to
+    ``[config.ingest.metadata]`` (later CSVs override earlier ones; every CSV overrides
+    inference); pass ``metadata=[]`` to rely on inference alone. ``results`` defaults to
+    ``config.results``. With ``strict``, any rejected input raises :class:`IngestFailed` after
+    the tables are written.
+    """
+    cfg = config.ingest
+    roots = [config.path(p) for p in (paths or [cfg.raw])]
+    meta_paths = [config.path(p) for p in ([cfg.metadata] if metadata is None else metadata)]
+    default_meta = config.path(cfg.metadata).resolve()
+    tables = [
+        (read_metadata(p), "table" if p.resolve() == default_meta else "user") for p in meta_paths
+    ]
+    out_dir = config.path(results or config.results) / CORPUS_DIR
+    gazetteer = load_gazetteer(config.path(GAZETTEER))
+
+    files = discover(roots)
+    report_rows: list[dict[str, object]] = []
+    reports: list[_Report] = []
+    seen_sha: dict[str, str] = {}
+    for path, rel in progress(files, "ingest: read", total=len(files)):
+        row: dict[str, object] = {"file": rel, "status": "", "reports": 0, "reason": ""}
+        report_rows.append(row)
+        if not path.exists():
+            row.update(status="rejected", reason="file not found")
+            continue
+        if path.suffix.lower() != ".txt":
+            row.update(status="skipped", reason="not a .txt file")
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            row.update(status="rejected", reason=f"unreadable: {exc.strerror}")
+            continue
+        sha = io.sha256_bytes(data)
+        row.update(bytes=len(data), sha256=sha)
+        if sha in seen_sha:
+            row.update(status="rejected", reason=f"duplicate of {seen_sha[sha]} (identical bytes)")
+            continue
+        seen_sha[sha] = rel
+        try:
+            parts = _read_file(data, rel, sha, config, row)
+        except DecodeError as exc:
+            row.update(status="rejected", reason=str(exc))
+            continue
+        if not parts:
+            continue
+        reports += parts
+        row.update(
+            status="accepted" if len(parts) == 1 else f"split into {len(parts)}", reports=len(parts)
+        )
+
+    restorations = _restore(reports, cfg.mask_min_confidence, cfg.mask_context)
+    for rep in reports:
+        _attach_metadata(rep, tables, gazetteer)
+    _assign_ids(reports)
+    documents, paragraphs = _tables(reports, restorations, config)
+    _flag_duplicates(documents, cfg.duplicate_overlap)
+    for row in report_rows:
+        ids = documents.loc[documents["source_file"] == row["file"], "doc_id"].tolist()
+        row["doc_ids"] = " ".join(ids)
+
+    report = pd.DataFrame(report_rows)
+    rules = _rule_table(reports, documents)
+    corpus_hash = _corpus_hash(report, meta_paths)
+    _write(
+        out_dir,
+        documents,
+        paragraphs,
+        report,
+        rules,
+        restorations,
+        corpus_hash,
+        config,
+        [str(p) for p in meta_paths],
+    )
+    if strict and (report["status"] == "rejected").any():
+        bad = report[report["status"] == "rejected"]
+        raise IngestFailed(
+            "; ".join(f"{f}: {r}" for f, r in zip(bad["file"], bad["reason"], strict=True))
+        )
+    return Corpus(documents, paragraphs, report, restorations, corpus_hash)
+
+
+def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> list[_Report]:
+    """Decode, normalize and clean one file; split it into reports (may reject parts)."""
+    cfg = config.ingest
+    text, encoding = decode_bytes(data)
+    row["encoding"] = encoding
+    text, norm_counts = clean.normalize(text)
+    text, n_t2s, found = clean.to_simplified(text, min_chars=cfg.t2s_min_chars)
+    page = text
+    text, page_counts, _removed = clean.clean_page(text)
+    n_han = clean.count_han(text)
+    if n_han < cfg.min_han_chars:
+        row.update(status="rejected", reason=f"no Chinese text ({n_han} Han characters)")
+        return []
+    parts = split.split_reports(text, min_han=cfg.min_han_chars)
+    out = []
+    for k, part in enumerate(parts, start=1):
+        rep = _Report(rel, k, part.title, page, part.text, sha, encoding, n_t2s, found)
+        if k == 1:
+            rep.rules.update(norm_counts)
+            rep.rules.update(page_counts)
+        rep.text, toc = split.strip_toc(rep.text)
+        if toc:
+            rep.rules["table_of_contents"] += len(toc.replace("\n", ""))
+        rep.text, rep.glossary = split.split_glossary(rep.text)
+        if rep.glossary:
+            rep.rules["glossary_kept_apart"] += len(rep.glossary.replace("\n", ""))
+        rep.paragraphs, para_counts = split.build_paragraphs(
+            rep.text, long_line_chars=cfg.long_line_chars
+        )
+        rep.rules.update(para_counts)
+        out.append(rep)
+    return out
+
+
+def _restore(reports: list[_Report], min_conf: float, context: int) -> pd.DataFrame:
+    """Restore masked characters in every report from statistics of the whole corpus."""
+    rows: list[dict[str, object]] = []
+    masked = [r for r in reports if any(restore.masked_offsets(p) for p in r.paragraphs)]
+    if not masked:
+        return pd.DataFrame(
+            columns=[
+                "source_file",
+                "part",
+                "paragraph",
+                "offset",
+                "char",
+                "confidence",
+                "runner_up",
+                "context",
+            ]
+        )
+    index = restore.NgramIndex(["\n".join(r.paragraphs) for r in reports])
+    for rep in progress(masked, "ingest: restore masked characters"):
+        text = "\n".join(rep.paragraphs)
+        new, recs = restore.restore_masks(text, index, min_confidence=min_conf, context=context)
+        rep.paragraphs = new.split("\n")
+        starts = [0]
+        for p in rep.paragraphs[:-1]:
+            starts.append(starts[-1] + len(p) + 1)
+        for r in recs:
+            para = max(i for i, s in enumerate(starts) if s <= r.offset)
+            rows.append(
+                {
+                    "source_file": rep.source_file,
+                    "part": rep.part,
+                    "paragraph": para,
+                    "offset": r.offset - starts[para],
+                    "char": r.char,
+                    "confidence": round(r.confidence, 4),
+                    "runner_up": r.runner_up,
+                    "context": r.context,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _attach_metadata(rep: _Report, tables: list[tuple[pd.DataFrame, str]], gazetteer) -> None:
+    """Fill ``rep.meta``: inference first, then each CSV in order overrides field by field."""
+    inferred = infer_metadata(rep.page, "\n".join(rep.paragraphs), rep.title, gazetteer)
+    for f, (value, why) in inferred.items():
+        rep.meta[f] = value
+        rep.sources[f] = "inferred"
+        rep.evidence[f] = why
+    for table, label in tables:
+        row = match_row(table, rep.source_file, rep.part)
+        if row is None:
+            continue
+        for f in (*FIELDS, "doc_id", "notes", "known_issues"):
+            if f in row:
+                value = row[f]
+                rep.meta[f] = int(value) if f == "year" and value is not None else value
+                rep.sources[f] = label
+        if row.get("doc_id") is None:
+            rep.meta.pop("doc_id", None)
+
+
+def _assign_ids(reports: list[_Report]) -> None:
+    """Give reports without a curated ``doc_id`` a stable ASCII id from the file name."""
+    per_file = Counter(r.source_file for r in reports)
+    used = {r.meta["doc_id"] for r in reports if "doc_id" in r.meta}
+    for r in reports:
+        if "doc_id" in r.meta:
+            continue
+        stem = re.sub(r"[^0-9a-z]+", "_", Path(r.source_file).with_suffix("").as_posix().lower())
+        base = stem.strip("_") or "doc"
+        doc_id = f"{base}_p{r.part:02d}" if per_file[r.source_file] > 1 else base
+        while doc_id in used:
+            doc_id += "_x"
+        used.add(doc_id)
+        r.meta["doc_id"] = doc_id
+        r.sources["doc_id"] = "inferred"
+
+
+def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
+    cfg = config.ingest
+    docs, paras = [], []
+    for rep in reports:
+        m = rep.meta
+        text = "\n".join(rep.paragraphs)
+        year = m.get("year")
+        labels = sections.label_sections(rep.paragraphs, year if isinstance(year, int) else None)
+        if not restorations.empty:
+            mine = restorations[
+                (restorations["source_file"] == rep.source_file)
+                & (restorations["part"] == rep.part)
+            ]
+        else:
+            mine = restorations
+        gaps = clean.find_number_gaps(text)
+        known = str(m.get("known_issues") or "").split(";")
+        doc = {k: m.get(k) for k in DOCVARS}
+        doc.update(
+            {
+                "date": m.get("date"),
+                "doc_type_note": m.get("doc_type_note"),
+                "speaker": m.get("speaker"),
+                "speaker_title": m.get("speaker_title"),
+                "title": rep.title or None,
+                "source_file": rep.source_file,
+                "part": rep.part,
+                "source_sha256": rep.source_sha256,
+                "encoding": rep.encoding,
+                "t2s_converted": rep.t2s_converted,
+                "traditional_chars_found": rep.t2s_found,
+                "n_chars": sum(len(p) for p in rep.paragraphs),
+                "n_han": clean.count_han(text),
+                "n_paragraphs": len(rep.paragraphs),
+                "truncated": split.is_truncated(rep.paragraphs) or "truncated" in known,
+                "abridged": bool(ABRIDGED_RE.search(rep.title + "\n" + text[:300]))
+                or "abridged" in known,
+                "masked_restored": int((mine["char"] != restore.MASK).sum()) if len(mine) else 0,
+                "masked_unresolved": int((mine["char"] == restore.MASK).sum()) if len(mine) else 0,
+                "number_gaps": len(gaps),
+                "numbers_deleted": len(gaps) >= cfg.numbers_deleted_min,
+                "duplicate_of": None,
+                "known_issues": m.get("known_issues"),
+                "notes": m.get("notes"),
+            }
+        )
+        for f in (*FIELDS, "doc_id"):
+            doc[f"{f}_source"] = rep.sources.get(f, "missing")
+        doc["inference_evidence"] = json.dumps(rep.evidence, ensure_ascii=False, sort_keys=True)
+        doc["glossary_text"] = rep.glossary or None
+        doc["text"] = text
+        docs.append(doc)
+        for i, (p, sec) in enumerate(zip(rep.paragraphs, labels, strict=True)):
+            paras.append(
+                {
+                    "doc_id": doc["doc_id"],
+                    "paragraph": i,
+                    "section": sec,
+                    "text": p,
+                    **{k: doc[k] for k in DOCVARS if k != "doc_id"},
+                }
+            )
+    documents = pd.DataFrame(docs)
+    documents["year"] = documents["year"].astype("Int64")
+    paragraphs = pd.DataFrame(paras)
+    paragraphs["year"] = paragraphs["year"].astype("Int64")
+    return documents, paragraphs
+
+
+def _flag_duplicates(documents: pd.DataFrame, threshold: float) -> None:
+    """Set ``duplicate_of`` when most of a report's sentences occur in an earlier report."""
+    seen: dict[str, str] = {}
+    for i, row in documents.iterrows():
+        sents = {s for s in re.split(r"[。!?\n]", row["text"]) if len(s) >= 15}
+        if not sents:
+            continue
+        hits = Counter(seen[s] for s in sents if s in seen)
+        if hits:
+            other, n = hits.most_common(1)[0]
+            if n / len(sents) >= threshold:
+                documents.at[i, "duplicate_of"] = other
+        for s in sents:
+            seen.setdefault(s, row["doc_id"])
+
+
+def _rule_table(reports: list[_Report], documents: pd.DataFrame) -> pd.DataFrame:
+    rows = [
+        {"doc_id": d, "source_file": r.source_file, "rule": rule, "chars": n}
+        for r, d in zip(reports, documents["doc_id"], strict=True)
+        for rule, n in sorted(r.rules.items())
+    ]
+    return pd.DataFrame(rows, columns=["doc_id", "source_file", "rule", "chars"])
+
+
+def _corpus_hash(report: pd.DataFrame, meta_paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for f, s in sorted(zip(report["file"], report.get("sha256", ""), strict=True)):
+        h.update(f"{f}\t{s}\n".encode())
+    for p in meta_paths:
+        h.update(io.sha256_file(p).encode())
+    return h.hexdigest()[:16]
+
+
+def _write(
+    out_dir: Path,
+    documents,
+    paragraphs,
+    report,
+    rules,
+    restorations,
+    corpus_hash,
+    config: Config,
+    inputs: list[str],
+) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [
+        io.write_parquet(documents, out_dir / "documents.parquet"),
+        io.write_csv(documents, out_dir / "documents.csv"),
+        io.write_parquet(paragraphs, out_dir / "paragraphs.parquet"),
+        io.write_csv(report, out_dir / "ingest_report.csv"),
+        io.write_csv(rules, out_dir / "cleaning.csv"),
+        io.write_csv(restorations, out_dir / "restorations.csv"),
+        io.write_text(
+            out_dir / "ingest_report.md", render_report(documents, report, rules, restorations)
+        ),
+        io.write_text(out_dir / "corpus_hash.txt", corpus_hash + "\n"),
+    ]
+    io.record_outputs(
+        out_dir.parent,
+        "ingest",
+        written,
+        config=config.to_dict(),
+        config_hash=config.hash(),
+        corpus_hash=corpus_hash,
+        seed=None,
+        inputs=inputs,
+    )
+
+
+def render_report(
+    documents: pd.DataFrame, report: pd.DataFrame, rules: pd.DataFrame, restorations: pd.DataFrame
+) -> str:
+    """Markdown ingest report: files, rejections, cleaning per rule, flags, restorations."""
+    n_files = len(report)
+    lines = [
+        "# Ingest report",
+        "",
+        f"{n_files} input files; {len(documents)} reports.",
+        "",
+        "## Files",
+        "",
+        "| file | status | reports | encoding | reason | doc_ids |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in report.astype(object).fillna("").itertuples():
+        lines.append(
+            f"| {r.file} | {r.status} | {r.reports} | {getattr(r, 'encoding', '')} | "
+            f"{r.reason} | {r.doc_ids} |"
+        )
+    lines += [
+        "",
+        "## What each cleaning rule removed or changed (characters)",
+        "",
+        "| rule | reports | characters |",
+        "|---|---|---|",
+    ]
+    if len(rules):
+        agg = rules.groupby("rule")["chars"].agg(["count", "sum"]).sort_index()
+        lines += [f"| {k} | {v['count']} | {v['sum']} |" for k, v in agg.iterrows()]
+    lines += [
+        "",
+        "## Quality flags",
+        "",
+        "| doc_id | truncated | abridged | masked restored / unresolved | number gaps "
+        "| traditional->simplified | duplicate_of |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    flagged = documents[
+        documents["truncated"]
+        | documents["abridged"]
+        | (documents["masked_restored"] + documents["masked_unresolved"] > 0)
+        | documents["numbers_deleted"]
+        | (documents["t2s_converted"] > 0)
+        | documents["duplicate_of"].notna()
+    ]
+    for d in flagged.itertuples():
+        lines.append(
+            f"| {d.doc_id} | {d.truncated} | {d.abridged} | {d.masked_restored} / "
+            f"{d.masked_unresolved} | {d.number_gaps} | {d.t2s_converted} | "
+            f"{d.duplicate_of or ''} |"
+        )
+    if len(restorations):
+        lines += [
+            "",
+            "## Masked characters",
+            "",
+            "Restored from corpus statistics (see `restorations.csv` for every one):",
+            "",
+            "| restored as | count | mean confidence |",
+            "|---|---|---|",
+        ]
+        agg = restorations.groupby("char")["confidence"].agg(["count", "mean"])
+        lines += [f"| {k} | {int(v['count'])} | {v['mean']:.2f} |" for k, v in agg.iterrows()]
+    src_cols = [c for c in documents.columns if c.endswith("_source")]
+    lines += [
+        "",
+        "## Where metadata came from",
+        "",
+        "| field | table | user | inferred | missing |",
+        "|---|---|---|---|---|",
+    ]
+    for c in src_cols:
+        vc = documents[c].value_counts()
+        lines.append(
+            f"| {c[:-7]} | {vc.get('table', 0)} | {vc.get('user', 0)} | "
+            f"{vc.get('inferred', 0)} | {vc.get('missing', 0)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def load_corpus(results: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read ``(documents, paragraphs)`` written by :func:`ingest` under ``results``."""
+    d = Path(results) / CORPUS_DIR
+    if not (d / "documents.parquet").exists():
+        raise FileNotFoundError(f"{d}: no corpus here; run `policyshift ingest` first")
+    return pd.read_parquet(d / "documents.parquet"), pd.read_parquet(d / "paragraphs.parquet")

@@ -1,0 +1,209 @@
+"""Split pages into reports, strip tables of contents and glossaries, and build paragraphs.
+
+All functions are pure (``str`` in, ``str``/lists and counts out).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+_PLACE = r"[\u4e00-\u9fff]{2,12}?"
+TITLE_RE = re.compile(
+    rf"^(?:(?P<y1>\d{{4}})年(?P<p1>{_PLACE})(?:人民)?政府工作报告"
+    rf"|(?P<p2>{_PLACE})(?P<y2>\d{{4}})年(?:人民)?政府工作报告"
+    rf"|(?P<p3>{_PLACE})人民政府工作报告)$"
+)
+HEADING_RE = re.compile(
+    r"^([一二三四五六七八九十]{1,3}[、.]|\([一二三四五六七八九十]{1,3}\)|\d{1,2}[.、])"
+)
+FOOTNOTE_RE = re.compile(r"^@?[①-⑳]")
+GLOSSARY_RE = re.compile(
+    r"^(附件\s*\d*\s*)?([^。,]{0,20})?名词(解释|注释)\s*[:：]?$|^.{0,8}注释\s*[:：]?$"
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One report cut out of a page: its title line (may be empty) and text."""
+
+    title: str
+    text: str
+
+
+def split_reports(text: str, *, min_han: int = 200) -> list[Part]:
+    """Split a page into reports at title lines (``2023年XX市政府工作报告``,
+    ``XX市2023年政府工作报告``, ``XX市人民政府工作报告``).
+
+    Text before the first title belongs to the first report; a part with fewer than ``min_han``
+    Han characters (e.g. a repeated title and date line) is merged into the next part.
+    """
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if TITLE_RE.match(line.strip())]
+    if len(starts) < 2:
+        title = lines[starts[0]].strip() if starts else ""
+        return [Part(title, text)]
+    bounds = [0, *starts[1:], len(lines)]
+    parts = [
+        Part(lines[starts[k]].strip(), "\n".join(lines[bounds[k] : bounds[k + 1]]))
+        for k in range(len(starts))
+    ]
+    merged: list[Part] = []
+    carry = ""
+    for part in parts:
+        body = carry + part.text
+        if _n_han(body) < min_han:
+            carry = body + "\n"
+            continue
+        merged.append(Part(part.title, body))
+        carry = ""
+    if carry and merged:
+        last = merged[-1]
+        merged[-1] = Part(last.title, last.text + "\n" + carry)
+    return merged or [Part(parts[0].title, text)]
+
+
+def _n_han(text: str) -> int:
+    return sum("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def title_place_year(title: str) -> tuple[str | None, int | None]:
+    """Place and year named by a title line, ``(None, None)`` if it is not one."""
+    m = TITLE_RE.match(title.strip())
+    if not m:
+        return None, None
+    place = m.group("p1") or m.group("p2") or m.group("p3")
+    year = m.group("y1") or m.group("y2")
+    return place, int(year) if year else None
+
+
+def strip_toc(text: str) -> tuple[str, str]:
+    """Remove a table of contents that repeats the body's headings.
+
+    A TOC is a run of at least five short lines (no 。, at most 40 characters) near the top,
+    mostly heading-like (一、 (一) 1.), of which at least three reappear later as the start of a
+    body line. Returns ``(text, removed)``.
+    """
+    lines = text.split("\n")
+    nonblank = [i for i, line in enumerate(lines) if line.strip()]
+    if not nonblank:
+        return text, ""
+    run: list[int] = []
+    for i in nonblank:
+        s = lines[i].strip()
+        if len(s) <= 40 and "。" not in s:
+            run.append(i)
+        else:
+            break
+    if len(run) < 5:
+        return text, ""
+    heads = [lines[i].strip() for i in run]
+    heading_like = sum(bool(HEADING_RE.match(h)) or h == "目录" for h in heads)
+    if heading_like < 0.6 * len(heads):
+        return text, ""
+    rest = [line.strip() for line in lines[run[-1] + 1 :] if line.strip()]
+    reappear = sum(any(r.startswith(h) for r in rest) for h in heads if HEADING_RE.match(h))
+    if reappear < 3:
+        return text, ""
+    # keep a report title that closes the run (it is the body's first line, not the TOC)
+    cut = run[-1] + 1
+    if TITLE_RE.match(lines[run[-1]].strip()):
+        cut = run[-1]
+    removed = "\n".join(lines[:cut])
+    return "\n".join(lines[cut:]), removed
+
+
+def split_glossary(text: str) -> tuple[str, str]:
+    """Split an appended glossary (名词解释 / 名词注释 / 注释) off the end of a report.
+
+    The glossary heading must lie in the second half of the text; a bare ``附件`` line just
+    before it goes with it. Without a glossary, editorial footnotes closing the text (lines
+    opening with ①…⑳) are split off the same way. Returns ``(speech, glossary)``.
+    """
+    lines = text.split("\n")
+    total = len(text)
+    pos = 0
+    for i, line in enumerate(lines):
+        if pos > total / 2 and GLOSSARY_RE.match(line.strip()):
+            prev = [k for k in range(i) if lines[k].strip()]
+            if prev and re.fullmatch(r"附件\s*\d*", lines[prev[-1]].strip()):
+                i = prev[-1]  # the bare 附件 line that announces the glossary
+            return "\n".join(lines[:i]), "\n".join(lines[i:])
+        pos += len(line) + 1
+    # editorial footnotes at the very end (Wikisource: "@①原字石右加安")
+    end = len(lines)
+    while end > 0 and (not lines[end - 1].strip() or FOOTNOTE_RE.match(lines[end - 1].strip())):
+        end -= 1
+    if any(lines[k].strip() for k in range(end, len(lines))):
+        return "\n".join(lines[:end]), "\n".join(lines[end:]).strip("\n")
+    return text, ""
+
+
+def build_paragraphs(text: str, *, long_line_chars: int = 1500) -> tuple[list[str], Counter[str]]:
+    """Cut a cleaned report into paragraphs.
+
+    - Texts whose paragraphs are separated by blank lines (Wikisource, where linked terms stand on
+      their own line) join the lines of each block; other texts take each line as a paragraph.
+    - A paragraph longer than ``long_line_chars`` (a report that lost its line breaks) is split on
+      runs of whitespace, or, without whitespace, before headings (一、 (一) 各位代表).
+    - Exact repeats of a paragraph of 12+ characters are dropped (repeated page copies).
+
+    - Paragraphs without any letter, digit or Han character (a stray ``|``) are dropped.
+
+    Returns the paragraphs and counts: ``joined_lines``, ``split_long_lines``, ``repeated_text``
+    and ``punctuation_only`` (characters removed).
+    """
+    counts: Counter[str] = Counter()
+    lines = text.split("\n")
+    n_blank = sum(not x.strip() for x in lines)
+    blocks: list[str] = []
+    if n_blank >= 10 and n_blank >= 0.25 * len(lines):
+        block: list[str] = []
+        for line in [*lines, ""]:
+            if line.strip():
+                block.append(line.strip())
+            elif block:
+                counts["joined_lines"] += len(block) - 1
+                blocks.append("".join(block))
+                block = []
+    else:
+        blocks = [x.strip() for x in lines if x.strip()]
+
+    paragraphs: list[str] = []
+    for b in blocks:
+        if len(b) > long_line_chars:
+            pieces = [p for p in re.split(r"\s+", b) if p]
+            if len(pieces) == 1:
+                pieces = [
+                    p
+                    for p in re.split(
+                        r"(?<=[。!?;])(?=[一二三四五六七八九十]{1,3}、|\([一二三四五六七八九十]{1,3}\)|各位代表)",
+                        b,
+                    )
+                    if p
+                ]
+            counts["split_long_lines"] += len(pieces) - 1
+            paragraphs.extend(pieces)
+        else:
+            paragraphs.append(re.sub(r"\s+", " ", b))
+
+    seen: set[str] = set()
+    unique: list[str] = []
+    for p in paragraphs:
+        if not re.search(r"[0-9A-Za-z\u4e00-\u9fff]", p):  # stray "|" or "——" lines
+            counts["punctuation_only"] += len(p)
+            continue
+        if len(p) >= 12 and p in seen:
+            counts["repeated_text"] += len(p)
+            continue
+        seen.add(p)
+        unique.append(p)
+    return unique, counts
+
+
+def is_truncated(paragraphs: list[str]) -> bool:
+    """True when the last paragraph stops mid-sentence (no closing punctuation)."""
+    if not paragraphs:
+        return True
+    return not re.search(r"[。!?！？”」』)…]$", paragraphs[-1])
