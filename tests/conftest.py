@@ -1,0 +1,40 @@
+"""Shared fixtures: the bundled corpus ingested once per test session into a temporary folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import config as config_mod
+from analysis.corpus import Corpus, ingest
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+os.environ.setdefault("POLICYSHIFT_QUIET", "1")
+
+
+@pytest.fixture(scope="session")
+def cfg() -> config_mod.Config:
+    """The repo's params.toml."""
+    return config_mod.load(ROOT / "params.toml")
+
+
+@pytest.fixture(scope="session")
+def ingested(cfg, tmp_path_factory) -> Corpus:
+    """The bundled corpus ingested with the curated metadata table."""
+    return ingest(config=cfg, results=tmp_path_factory.mktemp("results"))
+
+
+@pytest.fixture(scope="session")
+def corpus(ingested) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(documents, paragraphs)`` of the bundled corpus."""
+    return ingested.documents, ingested.paragraphs
+
+
+@pytest.fixture(scope="session")
+def metadata() -> pd.DataFrame:
+    """The curated ground truth, data/metadata.csv."""
+    return pd.read_csv(ROOT / "data" / "metadata.csv", dtype=str, keep_default_na=False)
