@@ -7,9 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: all install ingest test lint format bench clean
+.PHONY: all install ingest tokens test lint format bench clean
 
-all: ingest
+all: tokens
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(STAMP)
 
 ingest: $(STAMP)
 	$(BIN)/policyshift ingest --results $(RESULTS)
+
+tokens: ingest
+	$(BIN)/policyshift tokens --results $(RESULTS)
+	$(BIN)/policyshift lexicon-check --results $(RESULTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -53,8 +53,84 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _results(cfg: config_mod.Config, args: argparse.Namespace) -> Path:
+    return cfg.path(args.results or cfg.results)
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    """Build (or reuse) the token cache ``<results>/tokens/tokens.parquet``."""
+    from analysis import io
+    from analysis.corpus import load_corpus
+    from analysis.segment import Tokenizer, build_tokens
+
+    cfg = config_mod.load(args.config)
+    results = _results(cfg, args)
+    t0 = time.perf_counter()
+    _, paragraphs = load_corpus(results)
+    tokenizer = Tokenizer(cfg.tokens, cfg.root)
+    tokens = build_tokens(
+        paragraphs,
+        config=cfg.tokens,
+        root=cfg.root,
+        cache_dir=results / "tokens",
+        tokenizer=tokenizer,
+    )
+    out = results / "tokens" / "tokens.parquet"
+    corpus_hash = (results / "corpus" / "corpus_hash.txt").read_text().strip()
+    io.record_outputs(
+        results,
+        "tokens",
+        [out],
+        config=cfg.to_dict(),
+        config_hash=cfg.hash(),
+        corpus_hash=corpus_hash,
+        inputs=["corpus/paragraphs.parquet"],
+    )
+    n = int(tokens["tokens"].map(len).sum())
+    print(
+        f"tokens: {len(tokens)} paragraphs, {n} tokens in {time.perf_counter() - t0:.2f} s -> {out}"
+    )
+    return 0
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    """Print the tokens of TEXT, or of each line of standard input, space-separated."""
+    from analysis.segment import Tokenizer, tokenize_lines
+
+    cfg = config_mod.load(args.config)
+    lines = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
+    for out in tokenize_lines(lines, Tokenizer(cfg.tokens, cfg.root)):
+        print(out)
+    return 0
+
+
+def cmd_lexicon_check(args: argparse.Namespace) -> int:
+    """List lexicon entries the tokenizer splits; exit 1 if there is any."""
+    from analysis.corpus import load_corpus
+    from analysis.segment import Tokenizer, lexicon_check
+
+    cfg = config_mod.load(args.config)
+    _, paragraphs = load_corpus(_results(cfg, args))
+    found = lexicon_check(
+        paragraphs, Tokenizer(cfg.tokens, cfg.root), include_overlaps=args.overlaps
+    )
+    if found.empty:
+        print("lexicon-check: every lexicon entry stays whole in the corpus")
+        return 0
+    print(found.to_csv(index=False, sep="\t"), end="")
+    splits = int((found["kind"] == "split").sum())
+    print(
+        f"lexicon-check: {splits} split occurrences, {len(found) - splits} overlaps",
+        file=sys.stderr,
+    )
+    return 1 if splits else 0
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "ingest": (cmd_ingest, "read raw report files into the corpus tables"),
+    "tokens": (cmd_tokens, "segment every paragraph into tokens (cached)"),
+    "tokenize": (cmd_tokenize, "print the tokens of TEXT or of each stdin line"),
+    "lexicon-check": (cmd_lexicon_check, "list lexicon entries the tokenizer would split"),
 }
 
 
@@ -71,6 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="metadata CSV; repeat to layer (default: data/metadata.csv)",
     )
     p.add_argument("--strict", action="store_true", help="exit non-zero if any input is rejected")
+    _common(p)
+    _common(sub.add_parser("tokens", help=COMMANDS["tokens"][1]))
+    p = sub.add_parser("tokenize", help=COMMANDS["tokenize"][1])
+    p.add_argument("text", nargs="?", help="text to segment (default: read standard input)")
+    _common(p)
+    p = sub.add_parser("lexicon-check", help=COMMANDS["lexicon-check"][1])
+    p.add_argument(
+        "--overlaps",
+        action="store_true",
+        help="also list entries whose edge a neighbouring token crosses",
+    )
     _common(p)
     return parser
 

@@ -13,7 +13,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,6 +48,52 @@ class IngestConfig:
     duplicate_overlap: float = 0.8
 
 
+# Single characters that carry policy content in the reports, kept although every other single
+# character is dropped. Chosen from the most frequent single-character tokens of the corpus:
+# the party and armed forces (党 军 兵 警), farm goods (粮 棉 油 猪 肉 菜; 农 as in 涉农/农文旅),
+# energy and utilities (煤 电 气 水 热 网), industry and chains (钢 铁 链 企 港), public finance
+# (税 债 费 贷), housing (房), health (医 药 疫), hazards and crime (灾 毒 黑 黄 赌), and stance or
+# direction words (稳 绿 贫 富). Not kept: administrative units (省 市 县 镇 村, better counted
+# via docvars), particles, measure words, verbs like 进/抓/提 and other fragments of words
+# jieba's dictionary does not know.
+DEFAULT_KEEP_SINGLE: tuple[str, ...] = (
+    "党", "军", "兵", "警",
+    "粮", "棉", "油", "猪", "肉", "菜", "农",
+    "煤", "电", "气", "水", "热", "网",
+    "钢", "铁", "链", "企", "港",
+    "税", "债", "费", "贷",
+    "房",
+    "医", "药", "疫",
+    "灾", "毒", "黑", "黄", "赌",
+    "稳", "绿", "贫", "富",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TokenConfig:
+    """Settings of the tokens stage (paragraph text -> tokens).
+
+    Paths are relative to the repo root. ``workers`` does not change the output and is left out of
+    the tokenizer fingerprint.
+    """
+
+    # Policy lexicon, ``term<TAB>category`` per line; loaded at frequency LEXICON_FREQ.
+    lexicon: str = "data/lexicon/policy_terms.txt"
+    # Stopword lists removed after segmentation (add "stopwords/places.txt" to drop place names).
+    stopwords: tuple[str, ...] = ("stopwords/general_zh.txt", "stopwords/boilerplate_gov.txt")
+    # jieba's HMM guesses words missing from the dictionary; off: reproducible, lexicon-driven.
+    hmm: bool = False
+    # "placeholder": numbers -> <num>, percentages -> <pct>, years (2023年, bare 2023) -> <year>;
+    # "drop": remove them.
+    numbers: Literal["placeholder", "drop"] = "placeholder"
+    # Single characters kept (all others are dropped); see DEFAULT_KEEP_SINGLE.
+    keep_single: tuple[str, ...] = DEFAULT_KEEP_SINGLE
+    # "rjieba" (Rust, parallel threads) or "jieba" (pure-Python reference; slow).
+    engine: Literal["rjieba", "jieba"] = "rjieba"
+    # Threads for tokenize_many; 0 = os.cpu_count().
+    workers: int = 0
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration; ``root`` is the directory relative paths are resolved against."""
@@ -56,6 +102,7 @@ class Config:
     results: str = "results"
     seed: int = 20261124
     ingest: IngestConfig = field(default_factory=IngestConfig)
+    tokens: TokenConfig = field(default_factory=TokenConfig)
 
     def path(self, relative: str | Path) -> Path:
         """Resolve a config path against :attr:`root` (absolute paths pass through)."""
@@ -74,11 +121,12 @@ class Config:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-_SECTIONS = {"ingest": IngestConfig}
+_SECTIONS = {"ingest": IngestConfig, "tokens": TokenConfig}
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     unknown = set(values) - names
     if unknown:
         raise ValueError(f"{where}: unknown setting(s) {sorted(unknown)}; known: {sorted(names)}")
