@@ -19,16 +19,17 @@ import argparse
 import difflib
 import os
 import platform
-import tempfile
 import statistics
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.config import TokenConfig
 from analysis.lexicon import jieba_dict_path
-from analysis.segment import LEXICON_FREQ, TokenConfig, Tokenizer
+from analysis.segment import LEXICON_FREQ, Tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 
