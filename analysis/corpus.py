@@ -165,23 +165,14 @@ def ingest(
     report = pd.DataFrame(report_rows)
     rules = _rule_table(reports, documents)
     corpus_hash = _corpus_hash(report, meta_paths)
-    _write(
-        out_dir,
-        documents,
-        paragraphs,
-        report,
-        rules,
-        restorations,
-        corpus_hash,
-        config,
-        [str(p) for p in meta_paths],
-    )
+    corpus = Corpus(documents, paragraphs, report, restorations, corpus_hash)
+    _write(out_dir, corpus, rules, config, [str(p) for p in meta_paths])
     if strict and (report["status"] == "rejected").any():
         bad = report[report["status"] == "rejected"]
         raise IngestFailed(
             "; ".join(f"{f}: {r}" for f, r in zip(bad["file"], bad["reason"], strict=True))
         )
-    return Corpus(documents, paragraphs, report, restorations, corpus_hash)
+    return corpus
 
 
 def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> list[_Report]:
@@ -401,28 +392,22 @@ def _corpus_hash(report: pd.DataFrame, meta_paths: list[Path]) -> str:
 
 
 def _write(
-    out_dir: Path,
-    documents,
-    paragraphs,
-    report,
-    rules,
-    restorations,
-    corpus_hash,
-    config: Config,
-    inputs: list[str],
+    out_dir: Path, corpus: Corpus, rules: pd.DataFrame, config: Config, inputs: list[str]
 ) -> None:
+    """Write the corpus tables and the ingest report atomically; record them in the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [
-        io.write_parquet(documents, out_dir / "documents.parquet"),
-        io.write_csv(documents, out_dir / "documents.csv"),
-        io.write_parquet(paragraphs, out_dir / "paragraphs.parquet"),
-        io.write_csv(report, out_dir / "ingest_report.csv"),
+        io.write_parquet(corpus.documents, out_dir / "documents.parquet"),
+        io.write_csv(corpus.documents, out_dir / "documents.csv"),
+        io.write_parquet(corpus.paragraphs, out_dir / "paragraphs.parquet"),
+        io.write_csv(corpus.report, out_dir / "ingest_report.csv"),
         io.write_csv(rules, out_dir / "cleaning.csv"),
-        io.write_csv(restorations, out_dir / "restorations.csv"),
+        io.write_csv(corpus.restorations, out_dir / "restorations.csv"),
         io.write_text(
-            out_dir / "ingest_report.md", render_report(documents, report, rules, restorations)
+            out_dir / "ingest_report.md",
+            render_report(corpus.documents, corpus.report, rules, corpus.restorations),
         ),
-        io.write_text(out_dir / "corpus_hash.txt", corpus_hash + "\n"),
+        io.write_text(out_dir / "corpus_hash.txt", corpus.corpus_hash + "\n"),
     ]
     io.record_outputs(
         out_dir.parent,
@@ -430,7 +415,7 @@ def _write(
         written,
         config=config.to_dict(),
         config_hash=config.hash(),
-        corpus_hash=corpus_hash,
+        corpus_hash=corpus.corpus_hash,
         seed=None,
         inputs=inputs,
     )
