@@ -83,10 +83,8 @@ def discover(paths: list[Path]) -> list[tuple[Path, str]]:
             found += [
                 (p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*")) if p.is_file()
             ]
-        elif root.exists():
+        else:  # a file, or a missing path that ingest reports as "file not found"
             found.append((root, root.name))
-        else:
-            found.append((root, root.name))  # reported as missing
     return found
 
 

@@ -16,19 +16,6 @@ import pandas as pd
 from analysis.split import title_place_year
 
 FYP = {"十三五": 2015, "十四五": 2020, "十五五": 2025, "十二五": 2010, "十一五": 2005}
-_CN_DIGITS = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 DATE_LINE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*在(.{0,16}?)第.{1,4}届人民代表大会")
 PUBLISHED_RE = re.compile(r"(?:发布时间|发表时间|时间)[:：]\s*(\d{4})-(\d{2})-(\d{2})")
 REVIEW_YEAR_RE = re.compile(
@@ -57,10 +44,7 @@ class Place:
 def load_gazetteer(path: str | Path) -> dict[str, Place]:
     """Gazetteer CSV (``#`` comments allowed) -> {full name: Place}."""
     df = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
-    return {
-        r.place: Place(**r._asdict())
-        for r in df.drop(columns=[], errors="ignore").itertuples(index=False)
-    }
+    return {r.place: Place(**r._asdict()) for r in df.itertuples(index=False)}
 
 
 def infer_metadata(

@@ -23,9 +23,15 @@ def cfg() -> config_mod.Config:
 
 
 @pytest.fixture(scope="session")
-def ingested(cfg, tmp_path_factory) -> Corpus:
+def results_dir(tmp_path_factory) -> Path:
+    """Results folder of the session's ingest of the bundled corpus."""
+    return tmp_path_factory.mktemp("results")
+
+
+@pytest.fixture(scope="session")
+def ingested(cfg, results_dir) -> Corpus:
     """The bundled corpus ingested with the curated metadata table."""
-    return ingest(config=cfg, results=tmp_path_factory.mktemp("results"))
+    return ingest(config=cfg, results=results_dir)
 
 
 @pytest.fixture(scope="session")

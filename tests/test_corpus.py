@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -109,14 +110,24 @@ def test_boilerplate_removed_and_body_kept(corpus):
         assert sentence in by_id.loc[doc_id, "text"], doc_id
 
 
-def test_cleaning_is_reported(ingested, tmp_path):
-    md = ingested.report
-    assert {"file", "status", "reports", "reason", "encoding", "sha256"} <= set(md.columns)
-    results = tmp_path / "r"
-    # the report files exist next to the tables in the session fixture's results folder
-    docs, paras = ingested.documents, ingested.paragraphs
-    assert len(docs) and len(paras)
-    assert results.parent.exists()
+def test_cleaning_is_reported(ingested, results_dir):
+    out = results_dir / "corpus"
+    md = (out / "ingest_report.md").read_text(encoding="utf-8")
+    assert "| local/004_6b340ccef4bd5f14.txt | split into 24 |" in md
+    assert "| wikisource_footer | 52 |" in md
+    assert "## Masked characters" in md
+    rules = pd.read_csv(out / "cleaning.csv")
+    by = rules.set_index(["doc_id", "rule"])["chars"]
+    assert by[("haining_2023", "table_of_contents")] > 300
+    assert by[("binzhou_2023", "advertisement")] == 54
+    assert by[("huzhou_2023", "copyright_icp")] > 100
+    assert (
+        rules.loc[rules.rule == "font_menu", "source_file"].str.startswith("provincial-2026-csv/")
+    ).sum() >= 23
+    manifest = json.loads((results_dir / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["outputs"]["corpus/documents.parquet"]
+    assert entry["corpus_hash"] == ingested.corpus_hash
+    assert entry["config_hash"] in manifest["configs"]
 
 
 def test_traditional_converted_only_where_needed(corpus):
@@ -273,6 +284,10 @@ def test_section_labels_on_hand_checked_sample(corpus):
     assert not wrong
 
 
-def test_load_corpus_roundtrip(ingested, tmp_path):
+def test_load_corpus_roundtrip(ingested, results_dir, tmp_path):
+    docs, paras = load_corpus(results_dir)
+    assert list(docs["doc_id"]) == list(ingested.documents["doc_id"])
+    assert len(paras) == len(ingested.paragraphs)
+    assert (paras["section"] == ingested.paragraphs["section"]).all()
     with pytest.raises(FileNotFoundError, match="run `policyshift ingest`"):
         load_corpus(tmp_path)
