@@ -126,11 +126,42 @@ def cmd_lexicon_check(args: argparse.Namespace) -> int:
     return 1 if splits else 0
 
 
+def cmd_topics(args: argparse.Namespace) -> int:
+    """Fit the topic models: K selection, stability, labels, prevalence, pyLDAvis page."""
+    from analysis.topics import run_topics
+
+    cfg = config_mod.load(args.config)
+    t0 = time.perf_counter()
+    written = run_topics(cfg, results=_results(cfg, args))
+    print(f"topics: {len(written)} outputs in {time.perf_counter() - t0:.1f} s")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    """Draw every registered figure (or --only ID) from the saved tables."""
+    from analysis.figures import FigureError, build_figures
+
+    cfg = config_mod.load(args.config)
+    out = cfg.path(args.out or cfg.figures.out)
+    t0 = time.perf_counter()
+    try:
+        written = build_figures(cfg, results=_results(cfg, args), out=out, only=args.only)
+    except FigureError as exc:
+        print(f"policyshift figures: {exc}", file=sys.stderr)
+        return 1
+    print(f"figures: {len(written)} files in {time.perf_counter() - t0:.1f} s -> {out}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "ingest": (cmd_ingest, "read raw report files into the corpus tables"),
     "tokens": (cmd_tokens, "segment every paragraph into tokens (cached)"),
     "tokenize": (cmd_tokenize, "print the tokens of TEXT or of each stdin line"),
     "lexicon-check": (cmd_lexicon_check, "list lexicon entries the tokenizer would split"),
+    "topics": (cmd_topics, "fit LDA topic models: select K, stability, prevalence"),
+    "figures": (cmd_figures, "draw every figure from the saved tables"),
 }
 
 
@@ -158,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also list entries whose edge a neighbouring token crosses",
     )
+    _common(p)
+    _common(sub.add_parser("topics", help=COMMANDS["topics"][1]))
+    p = sub.add_parser("figures", help=COMMANDS["figures"][1])
+    p.add_argument("--only", action="append", metavar="ID", help="figure id; repeat for several")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: config, figures/)")
     _common(p)
     return parser
 

@@ -95,6 +95,25 @@ class TokenConfig:
 
 
 @dataclass(frozen=True)
+class MeasuresConfig:
+    """Settings of the measures stage (tokens and clean text -> counts, TF-IDF, keyness, concepts)."""
+
+    concepts: str = "data/concepts.toml"
+
+
+@dataclass(frozen=True)
+class TopicsConfig:
+    """Settings of the topics stage (tokens -> LDA models, selection, stability, prevalence)."""
+
+
+@dataclass(frozen=True)
+class FiguresConfig:
+    """Settings of the figures stage (saved tables -> figures/)."""
+
+    out: str = "figures"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``root`` is the directory relative paths are resolved against."""
 
@@ -103,6 +122,9 @@ class Config:
     seed: int = 20261124
     ingest: IngestConfig = field(default_factory=IngestConfig)
     tokens: TokenConfig = field(default_factory=TokenConfig)
+    measures: MeasuresConfig = field(default_factory=MeasuresConfig)
+    topics: TopicsConfig = field(default_factory=TopicsConfig)
+    figures: FiguresConfig = field(default_factory=FiguresConfig)
 
     def path(self, relative: str | Path) -> Path:
         """Resolve a config path against :attr:`root` (absolute paths pass through)."""
@@ -121,7 +143,13 @@ class Config:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-_SECTIONS = {"ingest": IngestConfig, "tokens": TokenConfig}
+_SECTIONS = {
+    "ingest": IngestConfig,
+    "tokens": TokenConfig,
+    "measures": MeasuresConfig,
+    "topics": TopicsConfig,
+    "figures": FiguresConfig,
+}
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
