@@ -44,3 +44,13 @@ def corpus(ingested) -> tuple[pd.DataFrame, pd.DataFrame]:
 def metadata() -> pd.DataFrame:
     """The curated ground truth, data/metadata.csv."""
     return pd.read_csv(ROOT / "data" / "metadata.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def tokens(cfg, ingested, results_dir) -> pd.DataFrame:
+    """Token table of the bundled corpus, written to ``<results_dir>/tokens/`` like the CLI does."""
+    from analysis.segment import build_tokens
+
+    return build_tokens(
+        ingested.paragraphs, config=cfg.tokens, root=cfg.root, cache_dir=results_dir / "tokens"
+    )
