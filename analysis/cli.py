@@ -12,7 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from analysis import config as config_mod
+from analysis import io
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -126,6 +129,77 @@ def cmd_lexicon_check(args: argparse.Namespace) -> int:
     return 1 if splits else 0
 
 
+def cmd_measures(args: argparse.Namespace) -> int:
+    """Build the measures tables: concept panel, TF-IDF, keyness, term counts."""
+    from analysis.measures import build_measures
+
+    cfg = config_mod.load(args.config)
+    results = _results(cfg, args)
+    t0 = time.perf_counter()
+    written = build_measures(cfg, results=results)
+    print(
+        f"measures: {len(written)} tables in {time.perf_counter() - t0:.1f} s -> {results}/tables"
+    )
+    return 0
+
+
+def cmd_keyness(args: argparse.Namespace) -> int:
+    """Keyness of the --target documents against the --reference documents."""
+    from analysis.features import build_dtm
+    from analysis.keyness import keyness
+
+    cfg = config_mod.load(args.config)
+    results = _results(cfg, args)
+    tokens = pd.read_parquet(results / "tokens" / "tokens.parquet")
+    try:
+        table = keyness(build_dtm(tokens, unit=args.unit), args.target, args.reference)
+    except ValueError as exc:
+        print(f"policyshift keyness: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        io.write_csv(table, args.out)
+    head = pd.concat([g.head(args.top) for _, g in table.groupby("direction", sort=False)])
+    cols = ["term", "target_count", "reference_count", "g2", "q", "log_ratio", "direction"]
+    print(head[cols].to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print(
+        f"keyness: {len(table)} terms; target {table['target_total'].iloc[0]} tokens, "
+        f"reference {table['reference_total'].iloc[0]} tokens"
+        + (f" -> {args.out}" if args.out else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_kwic(args: argparse.Namespace) -> int:
+    """Print every occurrence of TERM in the clean text with its context."""
+    from analysis.concepts import ConceptMatcher, load_concepts
+    from analysis.corpus import load_corpus
+    from analysis.kwic import KWIC_COLUMNS, kwic
+
+    cfg = config_mod.load(args.config)
+    _, paragraphs = load_corpus(_results(cfg, args))
+    terms = load_concepts(cfg.path(cfg.measures.concepts)).terms["term"].tolist()
+    window = args.window if args.window is not None else cfg.measures.kwic_window
+    try:
+        rows = kwic(
+            paragraphs, args.term, window=window, where=args.where, matcher=ConceptMatcher(terms)
+        )
+    except ValueError as exc:
+        print(f"policyshift kwic: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        io.write_csv(rows, args.out)
+    for r in rows[KWIC_COLUMNS].itertuples(index=False):
+        print(f"{r.doc_id}\t{r.year}\t{r.section}\t{r.left:>{window}}[{r.match}]{r.right}")
+    nested = int((rows["in_term"] != "").sum())
+    print(
+        f"kwic: {len(rows)} occurrences of {args.term!r} in {rows['doc_id'].nunique()} reports"
+        f" ({nested} inside a longer dictionary term)" + (f" -> {args.out}" if args.out else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_topics(args: argparse.Namespace) -> int:
     """Fit the topic models: K selection, stability, labels, prevalence, pyLDAvis page."""
     from analysis.topics import run_topics
@@ -160,6 +234,9 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "tokens": (cmd_tokens, "segment every paragraph into tokens (cached)"),
     "tokenize": (cmd_tokenize, "print the tokens of TEXT or of each stdin line"),
     "lexicon-check": (cmd_lexicon_check, "list lexicon entries the tokenizer would split"),
+    "measures": (cmd_measures, "build every measures table (concepts, TF-IDF, keyness)"),
+    "keyness": (cmd_keyness, "keyness of a target group against a reference group"),
+    "kwic": (cmd_kwic, "every occurrence of a term with its context"),
     "topics": (cmd_topics, "fit LDA topic models: select K, stability, prevalence"),
     "figures": (cmd_figures, "draw every figure from the saved tables"),
 }
@@ -189,6 +266,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also list entries whose edge a neighbouring token crosses",
     )
+    _common(p)
+    _common(sub.add_parser("measures", help=COMMANDS["measures"][1]))
+    p = sub.add_parser("keyness", help=COMMANDS["keyness"][1])
+    p.add_argument("--target", required=True, metavar="COND", help="pandas query over docvars")
+    p.add_argument("--reference", required=True, metavar="COND", help='pandas query, or "rest"')
+    p.add_argument("--unit", choices=["report", "paragraph"], default="report")
+    p.add_argument("--out", metavar="FILE.csv", type=Path, help="write the whole table")
+    p.add_argument("--top", type=int, default=15, help="terms printed per direction")
+    _common(p)
+    p = sub.add_parser("kwic", help=COMMANDS["kwic"][1])
+    p.add_argument("term", help="the string searched (plain text, not a pattern)")
+    p.add_argument("--window", type=int, metavar="N", help="characters each side (default 20)")
+    p.add_argument("--where", metavar="COND", help="pandas query over paragraph docvars")
+    p.add_argument("--out", metavar="FILE.csv", type=Path, help="write the rows as CSV")
     _common(p)
     _common(sub.add_parser("topics", help=COMMANDS["topics"][1]))
     p = sub.add_parser("figures", help=COMMANDS["figures"][1])

@@ -94,11 +94,63 @@ class TokenConfig:
     workers: int = 0
 
 
+_LOCAL = "level in ['prefecture', 'county-level']"
+DEFAULT_COMPARISONS: tuple[dict[str, str], ...] = (
+    {
+        "id": "zhejiang_local_vs_other_local",
+        "label": "Zhejiang city/county reports vs other city/county reports",
+        "target": f"province == '浙江省' and {_LOCAL}",
+        "reference": f"province != '浙江省' and {_LOCAL}",
+        "unit": "report",
+    },
+    {
+        "id": "review_vs_plan",
+        "label": "Review of past work vs plans (all reports)",
+        "target": "section == 'review'",
+        "reference": "section == 'plan'",
+        "unit": "paragraph",
+    },
+    {
+        "id": "provinces_2026_vs_2025",
+        "label": "Provincial reports 2026 vs 2025",
+        "target": "level == 'province' and year == 2026",
+        "reference": "level == 'province' and year == 2025",
+        "unit": "report",
+    },
+    {
+        "id": "national_2013_2022_vs_2003_2012",
+        "label": "National reports 2013-2022 vs 2003-2012",
+        "target": "level == 'national' and year >= 2013 and year <= 2022",
+        "reference": "level == 'national' and year >= 2003 and year <= 2012",
+        "unit": "report",
+    },
+)
+
+
 @dataclass(frozen=True)
 class MeasuresConfig:
     """Settings of the measures stage (tokens and clean text -> counts, TF-IDF, keyness, concepts)."""
 
+    # Concept dictionaries (TOML; counting rule in its header and in analysis/concepts.py).
     concepts: str = "data/concepts.toml"
+    # Bootstrap replicates (resampled paragraphs) and level of the concept-rate intervals.
+    n_boot: int = 1000
+    ci_level: float = 0.95
+    # TF-IDF: terms per group, minimum number of groups a term must occur in, and the docvars
+    # whose groups get a table (besides single reports).
+    tfidf_top: int = 20
+    tfidf_min_df: int = 2
+    tfidf_scopes: tuple[str, ...] = ("place", "province", "region", "level", "section", "doc_type")
+    # Keyness comparisons: id, label, target and reference (pandas query over the unit's
+    # docvars; reference "rest" = all other documents), unit "report" or "paragraph".
+    comparisons: tuple[dict[str, str], ...] = DEFAULT_COMPARISONS
+    # Each value of this docvar against the rest (reports with the docvar set).
+    one_vs_rest: str = "region"
+    # Terms per group in tables/group_term_counts.csv (word clouds), and the docvars grouped.
+    group_terms: int = 300
+    group_term_docvars: tuple[str, ...] = ("region", "level")
+    # Characters of context on each side in KWIC tables.
+    kwic_window: int = 20
 
 
 @dataclass(frozen=True)
@@ -108,9 +160,43 @@ class TopicsConfig:
 
 @dataclass(frozen=True)
 class FiguresConfig:
-    """Settings of the figures stage (saved tables -> figures/)."""
+    """Settings of the figures stage (saved tables -> figures/); see ``params.toml``."""
 
     out: str = "figures"
+    # CJK font file (OTF/TTF/TTC) used by every figure and word cloud. "" = the first installed
+    # system CJK font (Noto Sans CJK, Source Han Sans, WenQuanYi ...), else the Noto Sans CJK SC
+    # file the mplfonts package ships.
+    font: str = ""
+    dpi: int = 300
+    # Years marked in the national trend figures, year -> short English label.
+    key_years: dict[str, str] = field(
+        default_factory=lambda: {
+            "1958": "Great Leap Forward",
+            "1978": "Reform and opening",
+            "1992": "Market economy",
+            "2001": "WTO entry",
+            "2012": "18th Party Congress",
+            "2020": "COVID-19",
+        }
+    )
+    # Concepts in the national trend figure (ids of data/concepts.toml); empty = all.
+    trend_concepts: tuple[str, ...] = ()
+    # Keyness comparisons drawn (ids of tables/keyness/index.csv), terms shown per side.
+    keyness_comparisons: tuple[str, ...] = (
+        "review_vs_plan",
+        "national_2013_2022_vs_2003_2012",
+        "provinces_2026_vs_2025",
+        "zhejiang_local_vs_other_local",
+    )
+    keyness_terms: int = 12
+    # TF-IDF small multiples: one panel per place of these levels, terms per panel.
+    tfidf_levels: tuple[str, ...] = ("prefecture", "county-level")
+    tfidf_terms: int = 8
+    # Top terms per topic in the topic-terms figure.
+    topic_terms: int = 10
+    # Word clouds: words per cloud, layout width x height in pixels (drawn at 3x that size).
+    wordcloud_words: int = 80
+    wordcloud_size: tuple[int, int] = (480, 300)
 
 
 @dataclass(frozen=True)

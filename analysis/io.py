@@ -32,11 +32,22 @@ TRACKED_PACKAGES = (
     "rjieba",
     "scipy",
     "scikit-learn",
+    "threadpoolctl",
+    "pyLDAvis",
     "gensim",
     "tomotopy",
     "matplotlib",
     "wordcloud",
 )
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _umask_mode()
 
 
 @contextlib.contextmanager
@@ -46,6 +57,7 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; give the usual umask-based mode
     try:
         with open(tmp, mode, **kwargs) as fh:
             yield fh

@@ -54,3 +54,12 @@ def tokens(cfg, ingested, results_dir) -> pd.DataFrame:
     return build_tokens(
         ingested.paragraphs, config=cfg.tokens, root=cfg.root, cache_dir=results_dir / "tokens"
     )
+
+
+@pytest.fixture(scope="session")
+def measures(cfg, tokens, results_dir) -> Path:
+    """``<results_dir>/tables`` built by the measures stage on the bundled corpus."""
+    from analysis.measures import build_measures
+
+    build_measures(cfg, results=results_dir)
+    return results_dir / "tables"
