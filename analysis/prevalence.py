@@ -1,0 +1,556 @@
+"""Topic prevalence by covariates, with intervals that carry topic-model uncertainty.
+
+In the spirit of R stm's ``estimateEffect``: uncertainty is propagated by the *method of
+composition*. Each bootstrap replicate draws one fitted model run (seed) uniformly and one
+bootstrap resample of the documents, and computes the statistic on that pair; intervals are
+percentiles of the replicates, so they widen both when runs disagree about a document's topic
+mix and when the statistic rests on few documents. stm draws its topic proportions from the
+variational posterior and its sampling noise from the regression's normal approximation; here the
+runs play the posterior and the document bootstrap the sampling distribution.
+
+Inputs shared by every function:
+
+- ``doc_topic_runs``: a list of N arrays, each D x K (document-topic proportions, rows sum to 1),
+  with topics already aligned across runs (topic k means the same in every run) and rows aligned
+  with ``docvars`` (D rows, one per document: a report or a paragraph).
+- ``docvars``: document variables (region, level, year, section, ...).
+- ``cluster``: optional docvars column whose values are resampled as whole units (e.g.
+  ``"doc_id"`` when documents are paragraphs, so the paragraphs of one report stay together);
+  by default each document is its own unit.
+
+Missing keys: a value counts as missing when it is NA or an empty/blank string (e.g. ``region`` of
+the national reports). Documents with a missing key are dropped (or, for categorical regression
+covariates with ``missing="level"``, coded as the level ``"none"``); the number dropped is stored
+in ``result.attrs["n_dropped"]``.
+
+Functions
+---------
+:func:`group_prevalence`
+    mean topic proportion per group of a docvar, with percentile intervals.
+:func:`year_prevalence`
+    the national series by year: :func:`group_prevalence` with ``by="year"`` on one level.
+:func:`estimate_effects`
+    OLS of every topic's proportion on covariates, one least-squares solve for all K topics per
+    replicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+from analysis.progress import progress
+
+__all__ = ["estimate_effects", "group_prevalence", "year_prevalence"]
+
+#: Replicates drawn per block (bounds memory at ``_BLOCK x D`` counts; fixed for determinism).
+_BLOCK = 256
+#: Tolerance on the row sums of the doc-topic matrices.
+_ROW_SUM_TOL = 1e-3
+#: Level given to a missing categorical covariate with ``missing="level"``.
+MISSING_LEVEL = "none"
+INTERCEPT = "(Intercept)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and bootstrap machinery
+# ---------------------------------------------------------------------------------------------
+def _stack_runs(doc_topic_runs: Sequence[np.ndarray], n_docs: int) -> np.ndarray:
+    """The runs as one float64 array (N, D, K), after checking shapes and row sums."""
+    if len(doc_topic_runs) == 0:
+        raise ValueError("doc_topic_runs is empty: pass at least one D x K array")
+    runs = [np.asarray(r, dtype=np.float64) for r in doc_topic_runs]
+    shape = runs[0].shape
+    if len(shape) != 2:
+        raise ValueError(f"each doc-topic array must be 2-D (D x K), got shape {shape}")
+    for i, r in enumerate(runs):
+        if r.shape != shape:
+            raise ValueError(f"run {i} has shape {r.shape}, run 0 has {shape}")
+    if shape[0] != n_docs:
+        raise ValueError(f"doc-topic arrays have {shape[0]} rows but docvars has {n_docs}")
+    theta = np.stack(runs)
+    if not np.all(np.isfinite(theta)) or np.any(theta < 0):
+        raise ValueError("doc-topic proportions must be finite and non-negative")
+    if np.any(np.abs(theta.sum(axis=2) - 1.0) > _ROW_SUM_TOL):
+        raise ValueError("doc-topic rows must sum to 1 (topic proportions per document)")
+    return theta
+
+
+def _check_boot(n_boot: int, level: float) -> None:
+    if n_boot < 2:
+        raise ValueError(f"n_boot must be at least 2, got {n_boot}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+
+
+def _is_missing(values: pd.Series) -> np.ndarray:
+    """True where ``values`` is NA or a blank string."""
+    missing = values.isna().to_numpy(dtype=bool)
+    if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        text = values.astype("string").str.strip()
+        missing = missing | text.eq("").fillna(True).to_numpy(dtype=bool)
+    return missing
+
+
+def _column(docvars: pd.DataFrame, name: str) -> pd.Series:
+    if name not in docvars.columns:
+        raise KeyError(f"docvars has no column {name!r}")
+    return docvars[name].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class _Resampler:
+    """Bootstrap multiplicities of D documents: units resampled with replacement within strata.
+
+    A unit is a document, or a cluster of documents (within one stratum); every stratum keeps
+    its number of units in each replicate.
+    """
+
+    unit_of_doc: np.ndarray  # (D,) unit index of each document
+    strata_units: tuple[np.ndarray, ...]  # unit indices of each stratum
+    n_units: int
+
+    @classmethod
+    def build(cls, strata: np.ndarray, clusters: np.ndarray | None) -> _Resampler:
+        """``strata`` and ``clusters`` are (D,) integer codes (``clusters`` None: one per doc)."""
+        n_docs = len(strata)
+        if clusters is None:
+            unit_of_doc = np.arange(n_docs)
+        else:
+            pairs = pd.MultiIndex.from_arrays([strata, clusters])
+            unit_of_doc, _ = pd.factorize(pairs, sort=True)
+        n_units = int(unit_of_doc.max()) + 1 if n_docs else 0
+        unit_stratum = np.empty(n_units, dtype=np.int64)
+        unit_stratum[unit_of_doc] = strata
+        order = np.argsort(unit_stratum, kind="stable")
+        bounds = np.flatnonzero(np.diff(unit_stratum[order])) + 1
+        return cls(unit_of_doc, tuple(np.split(order, bounds)), n_units)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Multiplicities (n, D) of each document in n bootstrap resamples."""
+        unit_counts = np.zeros((n, self.n_units), dtype=np.int32)
+        for units in self.strata_units:
+            m = len(units)
+            pick = rng.integers(0, m, size=(n, m)) + (np.arange(n) * m)[:, None]
+            unit_counts[:, units] = np.bincount(pick.ravel(), minlength=n * m).reshape(n, m)
+        return unit_counts[:, self.unit_of_doc]
+
+
+def _replicates(
+    rng: np.random.Generator, resampler: _Resampler, n_runs: int, block: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Endless stream of ``(run index, document multiplicities (D,))`` replicates."""
+    while True:
+        runs = rng.integers(0, n_runs, size=block)
+        counts = resampler.draw(rng, block)
+        for run, row in zip(runs, counts, strict=True):
+            yield int(run), row
+
+
+def _interval(reps: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval over axis 0 of the replicates."""
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(reps, [alpha, 1.0 - alpha], axis=0)
+    return low, high
+
+
+def _codes(docvars: pd.DataFrame, name: str | None, keep: np.ndarray) -> np.ndarray | None:
+    """Integer codes of column ``name`` on the kept rows (None when ``name`` is None)."""
+    if name is None:
+        return None
+    values = _column(docvars, name)[keep]
+    if values.isna().any():
+        raise ValueError(f"cluster column {name!r} has missing values")
+    return pd.factorize(values, sort=True)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Prevalence per group
+# ---------------------------------------------------------------------------------------------
+def group_prevalence(
+    doc_topic_runs: list[np.ndarray],
+    docvars: pd.DataFrame,
+    by: str,
+    *,
+    n_boot: int,
+    seed: int,
+    level: float = 0.95,
+    weights: np.ndarray | None = None,
+    cluster: str | None = None,
+) -> pd.DataFrame:
+    """Mean topic proportion per group of ``docvars[by]``, with bootstrap intervals.
+
+    Parameters
+    ----------
+    doc_topic_runs : list of N arrays (D, K)
+        Aligned document-topic proportions of N model runs; rows aligned with ``docvars``.
+    docvars : DataFrame, D rows
+        Document variables; ``by`` (and ``cluster``) must be columns.
+    by : str
+        Grouping docvar (region, level, year, section, ...).
+    n_boot : int
+        Bootstrap replicates (>= 2). Each draws one run uniformly and resamples the documents
+        (or the ``cluster`` units) with replacement within each group.
+    seed : int
+        Seed of ``numpy.random.default_rng``; same inputs and seed give an identical table.
+    level : float
+        Coverage of the percentile interval (default 0.95).
+    weights : array (D,), optional
+        Positive per-document weights, e.g. token counts, so that a group's prevalence is the
+        share of its tokens; default: every document weighs 1 (mean of proportions).
+    cluster : str, optional
+        Docvar resampled as whole units within a group (e.g. ``"doc_id"`` for paragraphs).
+
+    Returns
+    -------
+    DataFrame
+        One row per group x topic, groups sorted: ``docvar`` (= ``by``), ``group`` (the docvar's
+        value, its dtype kept), ``topic`` (0..K-1), ``mean`` (weighted mean proportion over the
+        group's documents, averaged over runs), ``ci_low``, ``ci_high``, ``n_docs``.
+        Documents whose ``by`` value is missing (NA or blank, e.g. the region of a national
+        report) are dropped; ``attrs["n_dropped"]`` holds their number.
+    """
+    _check_boot(n_boot, level)
+    theta = _stack_runs(doc_topic_runs, len(docvars))
+    n_runs, n_docs, n_topics = theta.shape
+    w = np.ones(n_docs) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (n_docs,):
+        raise ValueError(f"weights must have shape ({n_docs},), got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("weights must be finite and positive (drop empty documents first)")
+
+    keys = _column(docvars, by)
+    keep = ~_is_missing(keys)
+    if not keep.any():
+        raise ValueError(f"every value of {by!r} is missing")
+    codes, groups = pd.factorize(keys[keep], sort=True)
+    clusters = _codes(docvars, cluster, keep)
+    # Sort the kept documents by group so each group is one contiguous block (for reduceat).
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    theta = theta[:, np.flatnonzero(keep)[order], :]
+    w = w[keep][order]
+    starts = np.flatnonzero(np.r_[True, np.diff(codes) != 0])
+    n_docs_group = np.diff(np.r_[starts, len(codes)])
+
+    def group_means(doc_weight: np.ndarray, theta_run: np.ndarray) -> np.ndarray:
+        num = np.add.reduceat(doc_weight[:, None] * theta_run, starts, axis=0)
+        return num / np.add.reduceat(doc_weight, starts)[:, None]
+
+    estimate = group_means(w, theta.mean(axis=0))
+    resampler = _Resampler.build(codes, None if clusters is None else clusters[order])
+    stream = _replicates(np.random.default_rng(seed), resampler, n_runs, min(_BLOCK, n_boot))
+    reps = np.empty((n_boot, len(groups), n_topics))
+    for b in progress(range(n_boot), desc=f"prevalence by {by}", total=n_boot):
+        run, counts = next(stream)
+        reps[b] = group_means(counts * w, theta[run])
+    low, high = _interval(reps, level)
+
+    out = pd.DataFrame(
+        {
+            "docvar": by,
+            "group": groups.repeat(n_topics),
+            "topic": np.tile(np.arange(n_topics), len(groups)),
+            "mean": estimate.ravel(),
+            "ci_low": low.ravel(),
+            "ci_high": high.ravel(),
+            "n_docs": n_docs_group.repeat(n_topics),
+        }
+    )
+    out.attrs["n_dropped"] = int((~keep).sum())
+    return out
+
+
+def year_prevalence(
+    doc_topic_runs: list[np.ndarray],
+    docvars: pd.DataFrame,
+    *,
+    n_boot: int,
+    seed: int,
+    level: float = 0.95,
+    weights: np.ndarray | None = None,
+    cluster: str | None = None,
+    scope: str | None = "national",
+) -> pd.DataFrame:
+    """Topic prevalence by year within one government level (default: the national series).
+
+    :func:`group_prevalence` with ``by="year"`` on the documents whose ``docvars["level"]``
+    equals ``scope`` (all documents when ``scope`` is None). The national series has one report
+    per year, so with reports as documents the interval of a year reflects only disagreement
+    between runs; with paragraphs as documents (``weights`` = token counts) it also reflects
+    sampling of the report's paragraphs. ``weights`` and ``cluster`` are as in
+    :func:`group_prevalence` (full-length, aligned with ``docvars``).
+
+    Returns
+    -------
+    DataFrame
+        ``year`` (int), ``topic``, ``mean``, ``ci_low``, ``ci_high``, ``n_docs``, years sorted;
+        ``attrs["n_dropped"]`` counts the documents of the scope without a year.
+    """
+    mask = np.ones(len(docvars), dtype=bool)
+    if scope is not None:
+        mask = _column(docvars, "level").eq(scope).fillna(False).to_numpy(dtype=bool)
+        if not mask.any():
+            raise ValueError(f"no document has level == {scope!r}")
+    idx = np.flatnonzero(mask)
+    out = group_prevalence(
+        [np.asarray(r)[idx] for r in doc_topic_runs],
+        docvars.iloc[idx],
+        "year",
+        n_boot=n_boot,
+        seed=seed,
+        level=level,
+        weights=None if weights is None else np.asarray(weights)[idx],
+        cluster=cluster,
+    )
+    n_dropped = out.attrs["n_dropped"]
+    out = out.drop(columns="docvar").rename(columns={"group": "year"})
+    out["year"] = out["year"].astype("int64")
+    out.attrs["n_dropped"] = n_dropped
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Regression of topic proportions on covariates
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Design:
+    """Design matrix (rows kept x P) with term names and the reference of each term."""
+
+    X: np.ndarray
+    terms: list[str]
+    references: list[str]
+    keep: np.ndarray  # (D,) bool: rows used
+
+
+def _build_design(
+    docvars: pd.DataFrame,
+    covariates: Sequence[str],
+    *,
+    missing: Literal["drop", "level"],
+    reference: Mapping[str, str],
+    categorical: Sequence[str],
+    center: bool,
+) -> _Design:
+    """Intercept, then each covariate in order: a numeric one linearly, a categorical one as
+    dummies of its non-reference levels (sorted)."""
+    if len(covariates) == 0:
+        raise ValueError("covariates is empty")
+    if len(set(covariates)) != len(covariates):
+        raise ValueError(f"covariates repeat a name: {list(covariates)}")
+    columns = {name: _column(docvars, name) for name in covariates}
+    numeric = {
+        name
+        for name, col in columns.items()
+        if name not in categorical
+        and pd.api.types.is_numeric_dtype(col)
+        and not pd.api.types.is_bool_dtype(col)
+    }
+    keep = np.ones(len(docvars), dtype=bool)
+    levels: dict[str, pd.Series] = {}
+    for name, col in columns.items():
+        miss = _is_missing(col)
+        if name in numeric or missing == "drop":
+            keep = keep & ~miss
+        if name not in numeric:
+            levels[name] = col.astype("string").str.strip().mask(miss, MISSING_LEVEL)
+    if not keep.any():
+        raise ValueError(f"no document has all of {list(covariates)}")
+
+    blocks: list[np.ndarray] = [np.ones((int(keep.sum()), 1))]
+    terms, refs = [INTERCEPT], [""]
+    baseline: list[str] = []
+    for name in covariates:
+        if name in numeric:
+            x = columns[name][keep].to_numpy(dtype=np.float64)
+            if np.ptp(x) == 0:
+                raise ValueError(f"covariate {name!r} is constant ({x[0]:g}) on the rows used")
+            centre = float(x.mean()) if center else 0.0
+            blocks.append((x - centre)[:, None])
+            terms.append(name)
+            refs.append("")
+            baseline.append(f"{name}={centre:g}")
+            continue
+        values = levels[name][keep]
+        counts = values.value_counts(sort=False)
+        if len(counts) < 2:
+            raise ValueError(f"covariate {name!r} has a single level {counts.index[0]!r}")
+        ref = reference.get(name)
+        if ref is None:  # most frequent level; ties go to the first in sorted order
+            ref = sorted(counts.index, key=lambda lv: (-counts[lv], lv))[0]
+        elif ref not in counts.index:
+            raise ValueError(
+                f"reference level {ref!r} of {name!r} not among {sorted(counts.index)}"
+            )
+        others = sorted(lv for lv in counts.index if lv != ref)
+        blocks.append((values.to_numpy()[:, None] == np.array(others)[None, :]).astype(float))
+        terms += [f"{name}={lv}" for lv in others]
+        refs += [ref] * len(others)
+        baseline.append(f"{name}={ref}")
+    refs[0] = "; ".join(baseline)
+    X = np.hstack(blocks)
+    _check_rank(X, terms)
+    return _Design(X, terms, refs, keep)
+
+
+def _check_rank(X: np.ndarray, terms: list[str]) -> None:
+    """Raise ValueError naming the first columns that are linear combinations of earlier ones."""
+    n, p = X.shape
+    if n <= p:
+        raise ValueError(f"{n} documents for {p} coefficients: too few documents")
+    if np.linalg.matrix_rank(X) == p:
+        return
+    dependent: list[str] = []
+    kept: list[int] = []
+    for j in range(p):
+        if np.linalg.matrix_rank(X[:, [*kept, j]]) == len(kept) + 1:
+            kept.append(j)
+        else:
+            dependent.append(terms[j])
+    verb = "is a linear combination" if len(dependent) == 1 else "are linear combinations"
+    raise ValueError(
+        f"design matrix is rank deficient: {', '.join(map(repr, dependent))} {verb} of earlier "
+        "columns (e.g. a missing level that coincides with another covariate's level); drop a "
+        "covariate or use missing='drop'"
+    )
+
+
+def estimate_effects(
+    doc_topic_runs: list[np.ndarray],
+    docvars: pd.DataFrame,
+    covariates: Sequence[str],
+    *,
+    n_boot: int,
+    seed: int,
+    level: float = 0.95,
+    missing: Literal["drop", "level"] = "drop",
+    reference: Mapping[str, str] | None = None,
+    categorical: Sequence[str] = (),
+    center: bool = True,
+    cluster: str | None = None,
+    max_redraws: int | None = None,
+) -> pd.DataFrame:
+    """OLS of each topic's proportion on docvars, with method-of-composition intervals.
+
+    The model, for every topic k at once (one least-squares solve, D x P design vs D x K)::
+
+        theta[:, k] = X @ beta[:, k] + error
+
+    ``X`` holds an intercept, then each covariate in ``covariates`` order: a numeric docvar
+    (e.g. year) as one column, centred at its mean over the rows used when ``center`` (so the
+    intercept is the expected proportion at the mean year), its coefficient being the change
+    per unit; a categorical docvar as 0/1 dummies of its levels against a reference level (the
+    most frequent level, ties to the first sorted; override with ``reference``). Boolean and
+    string columns and those named in ``categorical`` are categorical.
+
+    The estimate is the OLS fit to the run-averaged proportions (equal to the mean of the
+    per-run fits). Each of ``n_boot`` replicates draws one run uniformly and a bootstrap
+    resample of the documents (or of ``cluster`` units), and refits; ``se`` is the standard
+    deviation of the replicates and the interval their percentiles. A replicate whose resample
+    leaves the design rank deficient (a rare level not drawn) is redrawn; the number redrawn is
+    in ``attrs["n_redrawn"]``.
+
+    Parameters
+    ----------
+    doc_topic_runs, docvars
+        As in :func:`group_prevalence`.
+    covariates : sequence of str
+        Docvar names, e.g. ``["region", "level", "year"]``.
+    n_boot, seed, level
+        Replicates (>= 2), seed of ``numpy.random.default_rng``, interval coverage.
+    missing : {"drop", "level"}
+        ``"drop"``: documents with a missing value in any covariate are dropped. ``"level"``: a
+        missing categorical value becomes the level ``"none"`` (missing numeric values are
+        still dropped). With region and level together, ``"level"`` makes ``region=none``
+        equal to ``level=national``: a ValueError names the collinear column.
+    reference : mapping, optional
+        Reference level per categorical covariate, e.g. ``{"level": "province"}``.
+    categorical : sequence of str
+        Numeric covariates to treat as categorical (e.g. ``["year"]`` for year effects).
+    center : bool
+        Centre numeric covariates at their mean (default True).
+    cluster : str, optional
+        Docvar resampled as whole units (e.g. ``"doc_id"`` for paragraphs).
+    max_redraws : int, optional
+        Give up (ValueError) after this many rank-deficient replicates; default ``10 * n_boot``.
+
+    Returns
+    -------
+    DataFrame
+        One row per topic x term (topics ascending, terms in design order): ``topic``, ``term``
+        (``"(Intercept)"``, a numeric covariate's name, or ``"covariate=level"``), ``estimate``,
+        ``se``, ``ci_low``, ``ci_high``, ``reference`` (the reference level of a dummy; for the
+        intercept the baseline, e.g. ``"level=province; year=1998.5"``; empty for numeric
+        terms), ``n_docs`` (documents in the regression). ``attrs``: ``n_dropped``,
+        ``n_redrawn``.
+
+    Raises
+    ------
+    ValueError
+        A covariate constant or with a single level on the rows used, or a rank-deficient
+        design (the message names the columns).
+    """
+    _check_boot(n_boot, level)
+    theta = _stack_runs(doc_topic_runs, len(docvars))
+    design = _build_design(
+        docvars,
+        covariates,
+        missing=missing,
+        reference=reference or {},
+        categorical=categorical,
+        center=center,
+    )
+    X = design.X
+    theta = theta[:, design.keep, :]
+    n_runs, n_docs, n_topics = theta.shape
+    n_terms = X.shape[1]
+    clusters = _codes(docvars, cluster, design.keep)
+    resampler = _Resampler.build(np.zeros(n_docs, dtype=np.int64), clusters)
+    stream = _replicates(np.random.default_rng(seed), resampler, n_runs, min(_BLOCK, n_boot))
+    limit = 10 * n_boot if max_redraws is None else max_redraws
+    reps = np.empty((n_boot, n_terms, n_topics))
+    redrawn = 0
+    # One BLAS thread: these solves are small (D x P), threads only contend (10x slower on a
+    # busy 2-core machine), and a fixed thread count keeps the floating-point sums identical.
+    with threadpool_limits(limits=1, user_api="blas"):
+        estimate = np.linalg.lstsq(X, theta.mean(axis=0), rcond=None)[0]  # (P, K)
+        for b in progress(range(n_boot), desc="prevalence effects", total=n_boot):
+            while True:
+                run, counts = next(stream)
+                rows = np.flatnonzero(counts)
+                root = np.sqrt(counts[rows])[:, None]
+                coef, _, rank, _ = np.linalg.lstsq(
+                    X[rows] * root, theta[run, rows] * root, rcond=None
+                )
+                if rank == n_terms:
+                    break
+                redrawn += 1
+                if redrawn > limit:
+                    raise ValueError(
+                        f"{redrawn} bootstrap resamples left the design rank deficient: a level "
+                        "of a covariate has too few documents; merge or drop it"
+                    )
+            reps[b] = coef
+    low, high = _interval(reps, level)
+    se = reps.std(axis=0, ddof=1)
+
+    out = pd.DataFrame(
+        {
+            "topic": np.repeat(np.arange(n_topics), n_terms),
+            "term": np.tile(design.terms, n_topics),
+            "estimate": estimate.T.ravel(),
+            "se": se.T.ravel(),
+            "ci_low": low.T.ravel(),
+            "ci_high": high.T.ravel(),
+            "reference": np.tile(design.references, n_topics),
+            "n_docs": n_docs,
+        }
+    )
+    out.attrs["n_dropped"] = int((~design.keep).sum())
+    out.attrs["n_redrawn"] = redrawn
+    return out
