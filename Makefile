@@ -1,15 +1,26 @@
 # policyshift: `make all` builds everything from the bundled corpus; `make test` checks it.
 # Only Python >= 3.10 and make are needed: the first target creates .venv and installs into it.
+# Each stage is a file target, so `make all` reruns only the stages whose inputs changed
+# (the token stage also keeps its own content-addressed cache).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RESULTS ?= results
+CONFIG ?= params.toml
+PS     := $(BIN)/policyshift
+ARGS   := --results $(RESULTS) --config $(CONFIG)
 
-.PHONY: all install ingest tokens test lint format bench clean
+CORPUS   := $(RESULTS)/corpus/corpus_hash.txt
+TOKENS   := $(RESULTS)/tokens/tokens.parquet
+MEASURES := $(RESULTS)/tables/concept_panel.parquet
+TOPICS   := $(RESULTS)/topics/topics.csv
+CODE     := $(wildcard analysis/*.py)
 
-all: tokens
+.PHONY: all install ingest tokens measures topics figures test lint format bench clean
+
+all: figures
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +30,27 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-ingest: $(STAMP)
-	$(BIN)/policyshift ingest --results $(RESULTS)
+$(CORPUS): $(STAMP) $(CONFIG) data/metadata.csv data/gazetteer.csv $(shell find data/raw -type f)
+	$(PS) ingest $(ARGS)
 
-tokens: ingest
-	$(BIN)/policyshift tokens --results $(RESULTS)
-	$(BIN)/policyshift lexicon-check --results $(RESULTS)
+$(TOKENS): $(CORPUS) data/lexicon/policy_terms.txt $(wildcard stopwords/*.txt)
+	$(PS) tokens $(ARGS)
+	$(PS) lexicon-check $(ARGS)
+
+$(MEASURES): $(TOKENS) data/concepts.toml $(CODE)
+	$(PS) measures $(ARGS)
+
+$(TOPICS): $(TOKENS) $(CODE)
+	$(PS) topics $(ARGS)
+
+ingest: $(CORPUS)
+tokens: $(TOKENS)
+measures: $(MEASURES)
+topics: $(TOPICS)
+
+# figures are always redrawn (under a minute) from the saved tables
+figures: $(MEASURES) $(TOPICS)
+	$(PS) figures $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
