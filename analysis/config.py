@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,7 +156,69 @@ class MeasuresConfig:
 
 @dataclass(frozen=True)
 class TopicsConfig:
-    """Settings of the topics stage (tokens -> LDA models, selection, stability, prevalence)."""
+    """Settings of the topics stage (tokens -> LDA models, selection, stability, prevalence).
+
+    The metrics, the K selection rule and the stability measure are described in
+    ``analysis/topics.py``. ``workers`` does not change the output.
+    """
+
+    # Document unit the models are fit on: "paragraph", "section" (report x section) or "report".
+    unit: Literal["paragraph", "section", "report"] = "paragraph"
+    # Drop the number placeholders <num>, <pct>, <year> of the token cache.
+    drop_placeholders: bool = True
+    # Also drop the place names of `places` (so that no topic is just 嘉兴/海宁/南湖).
+    drop_places: bool = False
+    places: str = "stopwords/places.txt"
+    # Keep a term found in at least `no_below` units and in at most a share `no_above` of them.
+    no_below: int = 5
+    no_above: float = 0.5
+    # Drop units with fewer tokens than this after the term filters (counted in the log table).
+    min_tokens: int = 5
+    # "gensim" (LdaModel, online variational Bayes; the reference) or "tomotopy" (Gibbs LDA).
+    engine: Literal["gensim", "tomotopy"] = "gensim"
+    # Model selection grid: every K x every seed. Seeds are replicate ids; the random state of a
+    # fit is derived from (Config.seed, K, seed).
+    k_grid: tuple[int, ...] = (5, 10, 15, 20, 25, 30, 40)
+    seeds: tuple[int, ...] = (1, 2, 3)
+    # gensim: passes over the training units, E-step iterations per unit, units per M-step.
+    passes: int = 5
+    iterations: int = 50
+    chunksize: int = 2000
+    # tomotopy: Gibbs sampling sweeps.
+    gibbs_iterations: int = 500
+    # Share of units held out (seeded) to score perplexity by document completion.
+    holdout: float = 0.1
+    # Top words per topic scored by coherence (c_v, c_npmi, u_mass), exclusivity and diversity
+    # (diversity uses the top 25, as Dieng et al. 2020).
+    coherence_top_n: int = 10
+    # K selection: metric (mean over seeds) and rule; "one_se": the smallest K whose mean is
+    # within one standard error of the best K's mean; "best": the K with the best mean.
+    select_metric: Literal["c_npmi", "c_v", "u_mass"] = "c_npmi"
+    select_rule: Literal["one_se", "best"] = "one_se"
+    # Fixed K overriding the rule (0 = use the rule); need not be in k_grid.
+    chosen_k: int = 0
+    # Stability: fits at the chosen K (the grid's seeds first, then further seeds); a topic is
+    # stable when its mean matched cosine similarity across fits is at least the threshold.
+    n_stability_seeds: int = 5
+    stability_threshold: float = 0.8
+    # Human labels of the chosen model's topics, "id=中文|English", used when K == labels_k.
+    labels: tuple[str, ...] = ()
+    labels_k: int = 0
+    # Terms listed per topic; FREX weight on exclusivity (stm: 0.5); LDAvis relevance lambda.
+    top_n: int = 20
+    frex_weight: float = 0.5
+    relevance_lambda: float = 0.6
+    # Prevalence: bootstrap replicates (each draws one stability fit and resamples reports),
+    # docvars to group by, and regressions "subset: covariate + covariate" where subset is
+    # all, national or subnational.
+    n_boot: int = 200
+    group_by: tuple[str, ...] = ("doc_id", "region", "level", "section")
+    effects: tuple[str, ...] = (
+        "all: level + section + year",
+        "subnational: region + level + section",
+    )
+    # Worker processes for the fits; 0 = all cores (does not change the output).
+    workers: int = 0
 
 
 @dataclass(frozen=True)
@@ -247,27 +310,55 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     return cls(**values)
 
 
-def load(path: str | Path | None = None) -> Config:
-    """Load a config file over the defaults.
-
-    ``path=None`` uses ``params.toml`` in the current directory if it exists, else the defaults
-    with the current directory as root. Unknown keys raise ``ValueError`` naming the file.
-    """
-    if path is None:
-        candidate = Path.cwd() / DEFAULT_CONFIG_NAME
-        if not candidate.exists():
-            return Config(root=Path.cwd())
-        path = candidate
-    path = Path(path)
+def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
+    """Read ``path``, merged over the file it ``extends`` (if any); return it and the root."""
+    path = path.resolve()
+    if path in chain:
+        raise ValueError(f"{path}: 'extends' loops back to itself")
     with path.open("rb") as fh:
         try:
             raw = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{path}: not valid TOML: {exc}") from exc
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw, path.parent
+    base_path = path.parent / base
+    if not base_path.exists():
+        raise ValueError(f"{path}: extends {base!r}, which does not exist")
+    merged, root = _read_toml(base_path, (*chain, path))
+    for key, value in raw.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged, root
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load a config file over the defaults.
+
+    ``path=None`` uses the file named by the environment variable ``POLICYSHIFT_CONFIG`` if set,
+    else ``params.toml`` in the current directory if it exists, else the defaults with the
+    current directory as root. A file may start with ``extends = "other.toml"``: it then
+    overrides single values of that file, and relative paths resolve against the root of the
+    file it extends (the repo root for ``params.toml``). Unknown keys raise ``ValueError``
+    naming the file.
+    """
+    if path is None:
+        env = os.environ.get("POLICYSHIFT_CONFIG")
+        candidate = Path(env) if env else Path.cwd() / DEFAULT_CONFIG_NAME
+        if not candidate.exists():
+            if env:
+                raise ValueError(f"POLICYSHIFT_CONFIG={env}: no such file")
+            return Config(root=Path.cwd())
+        path = candidate
+    path = Path(path)
+    raw, root = _read_toml(path)
     top: dict[str, Any] = {}
     for key, value in raw.items():
         if key in _SECTIONS:
             top[key] = _build(_SECTIONS[key], value, f"{path} [{key}]")
         else:
             top[key] = value
-    return _build(Config, {"root": path.resolve().parent, **top}, str(path))
+    return _build(Config, {"root": root, **top}, str(path))
