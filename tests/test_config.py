@@ -32,5 +32,5 @@ def test_unknown_key_and_missing_base_name_the_file(tmp_path):
     with pytest.raises(ValueError, match=r"bad\.toml.*n_bootstrap"):
         config_mod.load(bad)
     bad.write_text('extends = "nowhere.toml"\n')
-    with pytest.raises(ValueError, match="nowhere.toml"):
+    with pytest.raises(ValueError, match=r"nowhere\.toml"):
         config_mod.load(bad)
