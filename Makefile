@@ -60,8 +60,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The notebooks run top to bottom on the results of the small config tests/fast.toml
+# (built here with the same file targets, under build/fast/).
+FAST := tests/fast.toml
+
 test: lint
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory all RESULTS=build/fast CONFIG=$(FAST)
+	POLICYSHIFT_CONFIG=$(FAST) POLICYSHIFT_QUIET=1 $(BIN)/python -m pytest --nbmake notebooks -p no:cacheprovider
 
 bench: $(STAMP)
 	@ls benchmarks/bench_*.py >/dev/null 2>&1 || { echo "no benchmarks yet"; exit 0; }
