@@ -180,10 +180,11 @@ class TopicsConfig:
     # fit is derived from (Config.seed, K, seed).
     k_grid: tuple[int, ...] = (5, 10, 15, 20, 25, 30, 40)
     seeds: tuple[int, ...] = (1, 2, 3)
-    # gensim: passes over the training units, E-step iterations per unit, units per M-step.
-    passes: int = 5
+    # gensim: passes over the training units, E-step iterations per unit, units per online
+    # update (0 = ceil(training units / 10), at most 2000: ten updates per pass).
+    passes: int = 10
     iterations: int = 50
-    chunksize: int = 2000
+    chunksize: int = 0
     # tomotopy: Gibbs sampling sweeps.
     gibbs_iterations: int = 500
     # Share of units held out (seeded) to score perplexity by document completion.
@@ -231,6 +232,8 @@ class FiguresConfig:
     # file the mplfonts package ships.
     font: str = ""
     dpi: int = 300
+    # Processes drawing figures at the same time; 0 = all cores (does not change the output).
+    workers: int = 0
     # Years marked in the national trend figures, year -> short English label.
     key_years: dict[str, str] = field(
         default_factory=lambda: {
@@ -287,8 +290,17 @@ class Config:
         return d
 
     def hash(self) -> str:
-        """sha256 of the canonical JSON of :meth:`to_dict` (first 16 hex digits)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False).encode()
+        """sha256 of the canonical JSON of :meth:`to_dict` (first 16 hex digits).
+
+        ``workers`` settings are left out: they change the speed, never the output.
+        """
+        d = {
+            key: {k: v for k, v in value.items() if k != "workers"}
+            if isinstance(value, dict)
+            else value
+            for key, value in self.to_dict().items()
+        }
+        blob = json.dumps(d, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: notebooks and terminals alike, no widget warning
 
 T = TypeVar("T")
 

@@ -34,3 +34,13 @@ def test_unknown_key_and_missing_base_name_the_file(tmp_path):
     bad.write_text('extends = "nowhere.toml"\n')
     with pytest.raises(ValueError, match=r"nowhere\.toml"):
         config_mod.load(bad)
+
+
+def test_hash_ignores_workers_only():
+    import dataclasses
+
+    cfg = config_mod.load(ROOT / "params.toml")
+    more = dataclasses.replace(cfg, tokens=dataclasses.replace(cfg.tokens, workers=7))
+    assert more.hash() == cfg.hash()
+    other = dataclasses.replace(cfg, tokens=dataclasses.replace(cfg.tokens, hmm=True))
+    assert other.hash() != cfg.hash()

@@ -1,0 +1,109 @@
+"""What every figure module shares: the spec it registers, its error, and reading saved tables.
+
+A figure reads tables under ``results/`` only (never raw text, never a model fit). A missing table
+or column is a :class:`FigureError` naming it; :func:`analysis.figures.build_figures` adds the
+figure id.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+from matplotlib.figure import Figure
+
+from analysis.config import Config
+
+MakeFn = Callable[[Path, Config], Figure]
+
+
+class FigureError(RuntimeError):
+    """A figure cannot be built: unknown id, missing input table or column, missing glyph."""
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A registered figure.
+
+    Attributes
+    ----------
+    id : str
+        File stem of ``<out>/<id>.png`` and ``.pdf``; the ``--only`` argument.
+    question : str
+        The question the figure answers (README, manifest).
+    inputs : tuple[str, ...] or callable
+        Tables it reads, relative to the results folder (or a function of the config returning
+        them, when settings choose the tables); their sha256 goes to the manifest.
+    make : callable
+        ``make(results, cfg) -> Figure``.
+    settings : tuple[str, ...]
+        Names of the ``[figures]`` config values that change it (recorded in the manifest).
+    seeded : bool
+        Whether it uses ``cfg.seed`` (layout or jitter).
+    """
+
+    id: str
+    question: str
+    inputs: tuple[str, ...] | Callable[[Config], tuple[str, ...]]
+    make: MakeFn
+    settings: tuple[str, ...] = ()
+    seeded: bool = False
+
+    def tables(self, cfg: Config) -> tuple[str, ...]:
+        """The input tables under ``cfg``, relative to the results folder."""
+        return self.inputs(cfg) if callable(self.inputs) else self.inputs
+
+
+def read_table(results: Path, rel: str, *, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a saved Parquet or CSV table ``results/rel``, checking that ``columns`` exist.
+
+    A Parquet table is read with ``columns`` only (all if empty); a CSV table whole. CSV cells that are empty become missing; every other string (``NA``, ``null``) stays text,
+    as terms may be any string.
+    """
+    path = Path(results) / rel
+    if not path.is_file():
+        raise FigureError(f"missing input table {rel} (looked in {results})")
+    if path.suffix == ".parquet":
+        names = pq.read_schema(path).names
+        _check_columns(rel, names, columns)
+        return pd.read_parquet(path, columns=list(columns) or None)
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    _check_columns(rel, list(df.columns), columns)
+    return df
+
+
+def _check_columns(rel: str, names: list[str], columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise FigureError(f"input table {rel} lacks column(s) {missing}; has {names}")
+
+
+def read_json(results: Path, rel: str) -> dict[str, Any]:
+    """Read a saved JSON file ``results/rel``."""
+    path = Path(results) / rel
+    if not path.is_file():
+        raise FigureError(f"missing input file {rel} (looked in {results})")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def concept_label(
+    label_en: str, label_zh: str, *, zh: bool = True, width: int | None = None
+) -> str:
+    """``"New energy (新能源)"``, or the English label alone with ``zh=False``.
+
+    ``width`` wraps the label at spaces to lines of at most that many characters (the Chinese
+    part is never broken).
+    """
+    label = f"{label_en} ({label_zh})" if zh and label_zh else label_en
+    return wrap_label(label, width) if width else label
+
+
+def wrap_label(text: str, width: int) -> str:
+    """``text`` wrapped at spaces to lines of at most ``width`` characters (words never broken)."""
+    return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)

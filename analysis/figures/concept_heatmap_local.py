@@ -1,0 +1,55 @@
+"""Concept emphasis of the city and county reports: report x concept rates per 10k characters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from analysis.config import Config
+from analysis.figures.base import FigureError, FigureSpec
+from analysis.figures.emphasis import (
+    CONCEPTS,
+    PANEL,
+    draw_emphasis,
+    pooled_rates,
+    read_concepts,
+    read_panel,
+)
+
+LOCAL_LEVELS = ("prefecture", "county-level")
+
+
+def make(results: Path, cfg: Config) -> Figure:
+    """One row per local report (place and year), grouped by province."""
+    concepts = read_concepts(results)
+    panel = read_panel(results)
+    panel = panel[panel["level"].isin(LOCAL_LEVELS)]
+    if panel.empty:
+        raise FigureError(f"{PANEL} has no {' or '.join(LOCAL_LEVELS)} reports")
+    rates = pooled_rates(
+        panel, ["province", "place", "year", "doc_type", "doc_id"], concepts["concept"]
+    )
+    keys = rates.index.to_frame(index=False)
+    labels = [
+        f"{r.place} {r.year}" + ("" if r.doc_type == "work_report" else f" ({r.doc_type})")
+        for r in keys.itertuples()
+    ]
+    fig = Figure(figsize=(11, 1.9 + 0.19 * len(rates) + 2.2))
+    return draw_emphasis(
+        fig,
+        rates,
+        concepts=concepts,
+        row_labels=labels,
+        groups=keys["province"].tolist(),
+        title=f"Concept emphasis in {len(rates)} city and county reports (whole report)",
+    )
+
+
+SPEC = FigureSpec(
+    id="concept_heatmap_local",
+    question="Which policy concepts does each city or county report emphasise more or less than "
+    "the other local reports?",
+    inputs=(PANEL, CONCEPTS),
+    make=make,
+)

@@ -1,0 +1,55 @@
+"""Concept emphasis of the provinces: province x concept rates, 2025 and 2026 reports pooled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.config import Config
+from analysis.figures.base import FigureError, FigureSpec
+from analysis.figures.draw import REGIONS
+from analysis.figures.emphasis import (
+    CONCEPTS,
+    PANEL,
+    draw_emphasis,
+    pooled_rates,
+    read_concepts,
+    read_panel,
+)
+
+
+def make(results: Path, cfg: Config) -> Figure:
+    """One row per province (its reports pooled), grouped by region."""
+    concepts = read_concepts(results)
+    panel = read_panel(results)
+    panel = panel[panel["level"] == "province"]
+    if panel.empty:
+        raise FigureError(f"{PANEL} has no province reports")
+    rates = pooled_rates(panel, ["region", "province"], concepts["concept"])
+    keys = rates.index.to_frame(index=False)
+    order = pd.Categorical(
+        keys["region"], categories=[*REGIONS, *sorted(set(keys["region"]) - set(REGIONS))]
+    )
+    rates = rates.iloc[pd.Series(order).argsort(kind="stable").to_numpy()]
+    keys = rates.index.to_frame(index=False)
+    years = sorted(panel["year"].dropna().astype(int).unique())
+    fig = Figure(figsize=(11, 1.9 + 0.19 * len(rates) + 2.2))
+    return draw_emphasis(
+        fig,
+        rates,
+        concepts=concepts,
+        row_labels=keys["province"].tolist(),
+        groups=keys["region"].tolist(),
+        title=f"Concept emphasis in the {len(rates)} provinces (reports of "
+        f"{', '.join(map(str, years))} pooled, whole report)",
+    )
+
+
+SPEC = FigureSpec(
+    id="concept_heatmap_provinces",
+    question="Which policy concepts does each province emphasise more or less than the others?",
+    inputs=(PANEL, CONCEPTS),
+    make=make,
+)

@@ -1,0 +1,125 @@
+"""Keyness: the terms most over-represented on each side of the main comparisons (G2 bars)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from analysis.config import Config
+from analysis.figures.base import FigureError, FigureSpec, read_table
+from analysis.figures.draw import MUTED, REFERENCE_COLOR, TARGET_COLOR, panel_grid
+
+INDEX = "tables/keyness/index.csv"
+COLUMNS = ("term", "target_count", "reference_count", "g2", "q", "log_ratio", "direction")
+Q_MAX = 0.05
+
+
+def inputs(cfg: Config) -> tuple[str, ...]:
+    """The index and one table per configured comparison."""
+    return (INDEX, *(f"tables/keyness/{c}.csv" for c in cfg.figures.keyness_comparisons))
+
+
+def top_terms(table: pd.DataFrame, *, n: int) -> pd.DataFrame:
+    """The ``n`` terms with the largest G2 on each side; ``signed`` is G2, negative for reference."""
+    parts = [
+        table[table["direction"] == side].nlargest(n, "g2") for side in ("target", "reference")
+    ]
+    out = pd.concat(parts, ignore_index=True)
+    out["signed"] = np.where(out["direction"] == "target", out["g2"], -out["g2"])
+    return out
+
+
+def _bars(ax: Axes, terms: pd.DataFrame) -> Axes:
+    pos = np.arange(len(terms))[::-1]
+    base = np.where(terms["direction"] == "target", TARGET_COLOR, REFERENCE_COLOR)
+    colors = np.where(terms["q"] < Q_MAX, base, MUTED)
+    ax.barh(pos, terms["signed"], color=colors, height=0.75)
+    for p, row in zip(pos, terms.itertuples(), strict=True):
+        right = row.signed >= 0
+        ax.annotate(
+            row.term,
+            (0, p),
+            xytext=(-3 if right else 3, 0),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            va="center",
+            fontsize=6.5,
+        )
+    ax.axvline(0, color="#333333", linewidth=0.6)
+    ax.set_yticks([])
+    ax.grid(axis="y", visible=False)
+    ax.spines["left"].set_visible(False)
+    lim = float(terms["g2"].max()) * 1.05 if len(terms) else 1.0
+    ax.set_xlim(-lim, lim)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):g}"))
+    return ax
+
+
+def make(results: Path, cfg: Config) -> Figure:
+    """One panel per comparison: target terms (right) and reference terms (left) by G2."""
+    index = read_table(
+        results, INDEX, columns=("comparison", "label", "n_target_docs", "n_reference_docs", "unit")
+    )
+    index = index.set_index("comparison")
+    chosen = cfg.figures.keyness_comparisons
+    unknown = [c for c in chosen if c not in index.index]
+    if unknown:
+        raise FigureError(f"[figures] keyness_comparisons: {unknown} not in {INDEX}")
+    n = cfg.figures.keyness_terms
+    ncols = min(2, len(chosen))
+    nrows = -(-len(chosen) // ncols)
+    fig = Figure(figsize=(5.4 * ncols, 0.9 + nrows * (0.6 + 0.16 * 2 * n)))
+    axes = panel_grid(fig, len(chosen), ncols=ncols)
+    for ax, comparison in zip(axes, chosen, strict=True):
+        table = read_table(results, f"tables/keyness/{comparison}.csv", columns=COLUMNS)
+        _bars(ax, top_terms(table, n=n))
+        meta = index.loc[comparison]
+        target, _, reference = str(meta["label"]).partition(" vs ")
+        unit = meta["unit"]
+        ax.set_title(str(meta["label"]), fontsize=8)
+        ax.annotate(
+            f"← more in: {reference or 'reference'}\n({meta['n_reference_docs']} {unit}s)",
+            (0.01, 1.0),
+            xycoords="axes fraction",
+            ha="left",
+            va="top",
+            fontsize=6.5,
+            color=REFERENCE_COLOR,
+        )
+        ax.annotate(
+            f"more in: {target} →\n({meta['n_target_docs']} {unit}s)",
+            (0.99, 0.0),
+            xycoords="axes fraction",
+            ha="right",
+            va="bottom",
+            fontsize=6.5,
+            color=TARGET_COLOR,
+        )
+        ax.set_xlabel("G² (log-likelihood keyness)")
+    fig.legend(
+        handles=[
+            Patch(color=TARGET_COLOR, label="more frequent in the first group"),
+            Patch(color=REFERENCE_COLOR, label="more frequent in the second group"),
+            Patch(color=MUTED, label=f"not significant (Benjamini-Hochberg q of {Q_MAX} or more)"),
+        ],
+        loc="outside lower center",
+        ncols=3,
+    )
+    fig.suptitle(f"Keyness: top {n} terms on each side of each comparison", fontsize=10)
+    return fig
+
+
+SPEC = FigureSpec(
+    id="keyness_bars",
+    question="Which terms most distinguish review from plan, recent from earlier national "
+    "reports, 2026 from 2025 provincial reports, and Zhejiang from other local reports?",
+    inputs=inputs,
+    make=make,
+    settings=("keyness_comparisons", "keyness_terms"),
+)

@@ -1,0 +1,52 @@
+"""TF-IDF: the most distinctive terms of each city and county (small multiples, one per place)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from analysis.config import Config
+from analysis.figures.base import FigureError, FigureSpec, read_table
+from analysis.figures.draw import LEVEL_COLORS, panel_grid, term_bars
+
+TFIDF = "tables/tfidf_top_terms.csv"
+DOCUMENTS = "corpus/documents.parquet"
+NCOLS = 6
+
+
+def make(results: Path, cfg: Config) -> Figure:
+    """One panel per place of the configured levels: its top TF-IDF terms by score."""
+    tfidf = read_table(results, TFIDF, columns=("scope", "group", "rank", "term", "score", "count"))
+    docs = read_table(results, DOCUMENTS, columns=("place", "level", "province"))
+    places = docs[docs["level"].isin(cfg.figures.tfidf_levels)].drop_duplicates("place")
+    places = places.sort_values(["province", "level", "place"], kind="stable")
+    tfidf = tfidf[(tfidf["scope"] == "place") & tfidf["group"].isin(places["place"])]
+    if tfidf.empty:
+        raise FigureError(f"{TFIDF} has no scope=place rows for levels {cfg.figures.tfidf_levels}")
+    places = places[places["place"].isin(set(tfidf["group"]))]
+    n = cfg.figures.tfidf_terms
+    nrows = -(-len(places) // NCOLS)
+    fig = Figure(figsize=(11, 0.8 + nrows * (0.45 + 0.15 * n)))
+    axes = panel_grid(fig, len(places), ncols=NCOLS)
+    for ax, p in zip(axes, places.itertuples(), strict=True):
+        top = tfidf[tfidf["group"] == p.place].nsmallest(n, "rank")
+        term_bars(ax, top["term"].tolist(), top["score"].to_numpy(), color=LEVEL_COLORS[p.level])
+        ax.set_title(f"{p.place} ({p.province})", fontsize=7.5)
+        ax.tick_params(axis="x", labelsize=5.5)
+        ax.tick_params(axis="y", labelsize=6.5)
+    fig.suptitle(
+        f"Most distinctive terms of each city and county (TF-IDF over places, top {n}; "
+        "orange: prefecture, green: county-level)",
+        fontsize=9,
+    )
+    return fig
+
+
+SPEC = FigureSpec(
+    id="tfidf_places",
+    question="What does each city or county write about that other places do not?",
+    inputs=(TFIDF, DOCUMENTS),
+    make=make,
+    settings=("tfidf_levels", "tfidf_terms"),
+)

@@ -1,0 +1,511 @@
+"""Figures: deterministic bytes, the CJK font embedded, missing glyphs fail, manifest, --only.
+
+Most tests draw from a small synthetic results folder written here with the columns of the table
+contract (Chinese terms and place names included), at a low dpi to stay fast. The corpus
+overview is also drawn from the session's real ingest of the bundled corpus.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import ft2font
+from matplotlib.figure import Figure
+
+from analysis import io
+from analysis.config import Config
+from analysis.figures import REGISTRY, FigureError, build_figures, make_figure
+from analysis.figures.fonts import check_strings, missing_chars, resolve_font
+from analysis.figures.render import figure_texts, render
+from analysis.figures.style import figure_style
+from analysis.figures.topics_common import read_topics
+
+EXT_B = "\U00020000"  # 𠀀, CJK Extension B: not in Noto Sans CJK SC (checked in a test)
+CONCEPTS = pd.DataFrame(
+    {
+        "concept": ["new_energy", "rural", "epidemic"],
+        "label_en": ["New energy", "Rural development", "Epidemic"],
+        "label_zh": ["新能源", "乡村发展", "疫情防控"],
+        "n_terms": [5, 7, 3],
+        "description": ["", "", ""],
+    }
+)
+DOCS = pd.DataFrame(
+    [
+        # doc_id, place, level, province, region, year, n_chars
+        ("national_1958", "全国", "national", "", "", 1958, 20000),
+        ("national_1978", "全国", "national", "", "", 1978, 25000),
+        ("national_1979", "全国", "national", "", "", 1979, 24000),
+        ("national_2020", "全国", "national", "", "", 2020, 11000),
+        ("national_2021", "全国", "national", "", "", 2021, 17000),
+        ("zhejiang_2025", "浙江省", "province", "浙江省", "east", 2025, 18000),
+        ("zhejiang_2026", "浙江省", "province", "浙江省", "east", 2026, 19000),
+        ("gansu_2025", "甘肃省", "province", "甘肃省", "west", 2025, 16000),
+        ("gansu_2026", "甘肃省", "province", "甘肃省", "west", 2026, 17000),
+        ("jiaxing_2023", "嘉兴市", "prefecture", "浙江省", "east", 2023, 15000),
+        ("haining_2023", "海宁市", "county-level", "浙江省", "east", 2023, 7000),
+    ],
+    columns=["doc_id", "place", "level", "province", "region", "year", "n_chars"],
+)
+TERMS = [
+    "新能源汽车",
+    "乡村振兴",
+    "高质量发展",
+    "数字经济",
+    "疫情防控",
+    "共同富裕",
+    "碳达峰",
+    "营商环境",
+]
+FAST_DPI = 40
+
+
+def _documents() -> pd.DataFrame:
+    docs = DOCS.copy()
+    docs["year"] = docs["year"].astype("Int64")
+    docs["prefecture"] = np.where(docs["level"].isin(["prefecture", "county-level"]), "嘉兴市", "")
+    docs["doc_type"] = "work_report"
+    flags = {"truncated": False, "abridged": False, "numbers_deleted": False}
+    for col, value in flags.items():
+        docs[col] = value
+    docs.loc[docs["doc_id"] == "haining_2023", "truncated"] = True
+    for col in ("masked_restored", "masked_unresolved", "number_gaps", "t2s_converted"):
+        docs[col] = 0
+    docs.loc[docs["doc_id"] == "national_1958", "t2s_converted"] = 1
+    docs["duplicate_of"] = None
+    docs["known_issues"] = np.where(docs["level"] == "national", "wiki_footer", "web_chrome")
+    docs["text"] = "政府工作报告"
+    return docs
+
+
+def _panel(rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    docs = _documents()
+    for doc in docs.itertuples():
+        for section, share in (("all", 1.0), ("review", 0.4), ("plan", 0.6)):
+            chars = int(doc.n_chars * share)
+            for c in CONCEPTS.itertuples():
+                count = int(rng.poisson(chars / 10_000 * 8))
+                if c.concept == "epidemic" and doc.year < 2020:
+                    count = 0
+                rate = count / chars * 1e4
+                rows.append(
+                    {
+                        **{k: getattr(doc, k) for k in ("doc_id", "place", "level", "province")},
+                        "prefecture": doc.prefecture,
+                        "region": doc.region,
+                        "year": doc.year,
+                        "doc_type": doc.doc_type,
+                        "section": section,
+                        "concept": c.concept,
+                        "label_en": c.label_en,
+                        "label_zh": c.label_zh,
+                        "count": count,
+                        "chars": chars,
+                        "tokens": chars // 4,
+                        "n_paragraphs": 40,
+                        "rate": rate,
+                        "ci_low": rate * 0.6,
+                        "ci_high": rate * 1.5,
+                    }
+                )
+    panel = pd.DataFrame(rows)
+    panel["year"] = panel["year"].astype("Int64")
+    return panel
+
+
+def _shift(panel: pd.DataFrame) -> pd.DataFrame:
+    groups = {
+        "all": panel,
+        "national": panel[panel["level"] == "national"],
+        "province": panel[panel["level"] == "province"],
+        "local": panel[panel["level"].isin(["prefecture", "county-level"])],
+    }
+    rows = []
+    for group, d in groups.items():
+        for (section, concept), g in d[d["section"].isin(["review", "plan"])].groupby(
+            ["section", "concept"]
+        ):
+            rate = g["count"].sum() / g["chars"].sum() * 1e4
+            label = CONCEPTS.set_index("concept").loc[concept]
+            rows.append(
+                (group, section, concept, label["label_en"], label["label_zh"],
+                 g["count"].sum(), g["chars"].sum(), rate, rate * 0.8, rate * 1.2)
+            )  # fmt: skip
+    return pd.DataFrame(
+        rows,
+        columns=["group", "section", "concept", "label_en", "label_zh", "count", "chars", "rate",
+                 "ci_low", "ci_high"],
+    )  # fmt: skip
+
+
+def _keyness(rng: np.random.Generator, terms: list[str]) -> pd.DataFrame:
+    n = len(terms)
+    g2 = np.sort(rng.uniform(1, 80, n))[::-1]
+    return pd.DataFrame(
+        {
+            "term": terms,
+            "target_count": rng.integers(5, 50, n),
+            "reference_count": rng.integers(5, 50, n),
+            "target_total": 1000,
+            "reference_total": 1200,
+            "g2": g2,
+            "chi2": g2,
+            "p": 0.001,
+            "p_chi2": 0.001,
+            "q": np.where(g2 > 10, 0.01, 0.2),
+            "log_ratio": rng.normal(0, 1, n),
+            "direction": ["target", "reference"] * (n // 2),
+        }
+    )
+
+
+def write_synthetic_results(root: Path, *, seed: int = 7) -> Path:
+    """Every table the figures read, tiny, under ``root`` (the results folder); returns it."""
+    rng = np.random.default_rng(seed)
+    (root / "corpus").mkdir(parents=True)
+    (root / "corpus" / "corpus_hash.txt").write_text("synthetic0000000\n")
+    io.write_parquet(_documents(), root / "corpus" / "documents.parquet")
+    tables = root / "tables"
+    panel = _panel(rng)
+    io.write_parquet(panel, tables / "concept_panel.parquet")
+    io.write_csv(CONCEPTS, tables / "concepts.csv")
+    io.write_csv(_shift(panel), tables / "concept_section_shift.csv")
+    tfidf = pd.DataFrame(
+        [
+            ("place", place, rank + 1, term, 0.5 / (rank + 1), 10 - rank)
+            for place in ("嘉兴市", "海宁市", "浙江省")
+            for rank, term in enumerate(TERMS[:5])
+        ],
+        columns=["scope", "group", "rank", "term", "score", "count"],
+    )
+    io.write_csv(tfidf, tables / "tfidf_top_terms.csv")
+    comparisons = Config().figures.keyness_comparisons
+    index = pd.DataFrame(
+        {
+            "comparison": comparisons,
+            "label": [f"组A {c} vs 组B" for c in comparisons],
+            "target": "year == 2026",
+            "reference": "year == 2025",
+            "unit": "report",
+            "n_target_docs": 2,
+            "n_reference_docs": 2,
+            "target_total": 1000,
+            "reference_total": 1200,
+        }
+    )
+    io.write_csv(index, tables / "keyness" / "index.csv")
+    for c in comparisons:
+        io.write_csv(_keyness(rng, TERMS), tables / "keyness" / f"{c}.csv")
+    counts = pd.DataFrame(
+        [
+            (docvar, group, term, int(rng.integers(5, 200)))
+            for docvar, groups in (
+                ("region", ("east", "central", "west", "northeast")),
+                ("level", ("national", "province", "prefecture", "county-level")),
+            )
+            for group in groups
+            for term in TERMS
+        ],
+        columns=["docvar", "group", "term", "count"],
+    )
+    io.write_csv(counts, tables / "group_term_counts.csv")
+    topics_dir = root / "topics"
+    k_values, seeds = (3, 4, 5), (1, 2)
+    selection = pd.DataFrame(
+        [
+            (k, s, rng.uniform(0.3, 0.6), rng.uniform(-0.1, 0.1), rng.uniform(-3, -1),
+             rng.uniform(500, 900), rng.uniform(0.5, 1), rng.uniform(0.5, 1), 1.0)
+            for k in k_values
+            for s in seeds
+        ],
+        columns=["k", "seed", "c_v", "c_npmi", "u_mass", "perplexity", "diversity",
+                 "exclusivity", "fit_seconds"],
+    )  # fmt: skip
+    io.write_csv(selection, topics_dir / "model_selection.csv")
+    io.write_json(topics_dir / "selection.json", {"k": 3, "rule": "max mean c_v", "override": None})
+    k = 3
+    io.write_csv(
+        pd.DataFrame(
+            {
+                "topic": range(k),
+                "label_en": ["Energy", "Countryside", "Epidemic"],
+                "label_zh": ["能源", "乡村", "疫情"],
+                "top_terms": [" ".join(TERMS[i : i + 3]) for i in range(k)],
+                "frex_terms": [" ".join(TERMS[i : i + 3]) for i in range(k)],
+                "stability": [0.9, 0.8, 0.4],
+                "stable": [True, True, False],
+                "prevalence": [0.5, 0.3, 0.2],
+            }
+        ),
+        topics_dir / "topics.csv",
+    )
+    io.write_csv(
+        pd.DataFrame(
+            [
+                (t, r + 1, term, 0.1 / (r + 1), 0.5, 0.5)
+                for t in range(k)
+                for r, term in enumerate(TERMS)
+            ],
+            columns=["topic", "rank", "term", "prob", "frex", "relevance"],
+        ),
+        topics_dir / "topic_terms.csv",
+    )
+    groups = [("region", g) for g in ("east", "west")] + [
+        ("level", g) for g in ("national", "province", "prefecture")
+    ]
+    io.write_csv(
+        pd.DataFrame(
+            [(d, g, t, m, m * 0.8, m * 1.2, 3) for d, g in groups for t in range(k)
+             for m in [rng.uniform(0.1, 0.5)]],
+            columns=["docvar", "group", "topic", "mean", "ci_low", "ci_high", "n_docs"],
+        ),
+        topics_dir / "prevalence_groups.csv",
+    )  # fmt: skip
+    io.write_csv(
+        pd.DataFrame(
+            [(y, t, m, m * 0.8, m * 1.2, 1) for y in (1958, 1978, 1979, 2020, 2021) for t in range(k)
+             for m in [rng.uniform(0.1, 0.5)]],
+            columns=["year", "topic", "mean", "ci_low", "ci_high", "n_docs"],
+        ),
+        topics_dir / "prevalence_national_years.csv",
+    )  # fmt: skip
+    return root
+
+
+@pytest.fixture(scope="module")
+def fast_cfg(cfg) -> Config:
+    """The repo config at a low dpi and with small word clouds (fast)."""
+    figures = dataclasses.replace(cfg.figures, dpi=FAST_DPI, wordcloud_size=(120, 80))
+    return dataclasses.replace(cfg, figures=figures)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    return write_synthetic_results(tmp_path_factory.mktemp("synthetic") / "results")
+
+
+@pytest.fixture(scope="module")
+def built(fast_cfg, synthetic, tmp_path_factory) -> tuple[Path, list[Path]]:
+    """Every registered figure built once from the synthetic tables."""
+    out = tmp_path_factory.mktemp("figures")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = build_figures(fast_cfg, results=synthetic, out=out)
+    glyph = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert glyph == []
+    return out, written
+
+
+def _hashes(out: Path) -> dict[str, str]:
+    return {
+        p.name: io.sha256_file(p) for p in sorted(out.iterdir()) if p.suffix in (".png", ".pdf")
+    }
+
+
+def test_every_figure_is_written_as_png_and_pdf(built):
+    out, written = built
+    expected = {f"{i}.{ext}" for i in REGISTRY for ext in ("png", "pdf")}
+    assert {p.name for p in written} == expected | {"manifest.json"}
+    assert written[-1] == out / "manifest.json"
+    for name in expected:
+        data = (out / name).read_bytes()
+        assert data[:4] == (b"\x89PNG" if name.endswith(".png") else b"%PDF")
+
+
+def test_rebuild_gives_identical_bytes(built, fast_cfg, synthetic, tmp_path):
+    """A second build, in one process instead of a pool of workers, gives the same bytes."""
+    out, _ = built
+    assert fast_cfg.figures.workers != 1
+    serial = dataclasses.replace(fast_cfg.figures, workers=1)
+    build_figures(dataclasses.replace(fast_cfg, figures=serial), results=synthetic, out=tmp_path)
+    first, second = _hashes(out), _hashes(tmp_path)
+    assert len(first) == 2 * len(REGISTRY)
+    assert first == second
+    first_manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    second_manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    for entry in (*first_manifest["figures"].values(), *second_manifest["figures"].values()):
+        entry.pop("config_hash")  # the config hash covers `workers` too
+    assert first_manifest["figures"] == second_manifest["figures"]
+
+
+def test_pdf_has_no_dates_and_png_no_software_stamp(built):
+    out, _ = built
+    pdf = (out / "keyness_bars.pdf").read_bytes()
+    assert b"/CreationDate" not in pdf and b"/ModDate" not in pdf
+    assert b"/Creator (policyshift)" in pdf
+    assert b"Software" not in (out / "keyness_bars.png").read_bytes()[:4096]
+
+
+def test_pdf_embeds_the_cjk_font(fast_cfg, tmp_path):
+    font = resolve_font(fast_cfg)
+    with figure_style(font):
+        fig = Figure(figsize=(3, 2))
+        ax = fig.subplots()
+        ax.bar(["新能源", "乡村振兴"], [3, 5])
+        ax.set_title("汉字 render check")
+        data = render(fig, font, dpi=FAST_DPI)
+    psname = ft2font.FT2Font(str(font.path)).postscript_name
+    pdf = data["pdf"]
+    assert f"+{psname}".encode() in pdf  # a subset (ABCDEF+Name) of the CJK font
+    assert b"/FontFile2" in pdf or b"/FontFile3" in pdf  # the font program itself is embedded
+    assert "新能源" in figure_texts(fig)
+
+
+def test_the_shipped_font_lacks_the_test_character(fast_cfg):
+    font = resolve_font(fast_cfg)
+    assert missing_chars(f"新能源{EXT_B}", font) == [EXT_B]
+    assert missing_chars("乡村振兴 Rural − 1978", font) == []
+
+
+def test_missing_glyph_fails_the_figure_naming_the_char(fast_cfg, synthetic, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(synthetic, results)
+    path = results / "tables" / "keyness" / "review_vs_plan.csv"
+    table = pd.read_csv(path)
+    table.loc[0, "term"] = f"新{EXT_B}"
+    io.write_csv(table, path)
+    with pytest.raises(FigureError, match=r"figure keyness_bars: .*U\+20000"):
+        build_figures(fast_cfg, results=results, out=tmp_path / "out", only=["keyness_bars"])
+
+
+def test_check_strings_names_string_and_char(fast_cfg):
+    font = resolve_font(fast_cfg)
+    check_strings(["新能源", "Rural (乡村)"], font)
+    with pytest.raises(FigureError, match=r"'\\U0001f600'|U\+1F600.*'ok 😀'"):
+        check_strings(["fine", "ok 😀"], font)
+
+
+def test_word_cloud_terms_are_checked_against_the_font(fast_cfg, synthetic, tmp_path):
+    results = tmp_path / "results"
+    (results / "tables").mkdir(parents=True)
+    counts = pd.read_csv(synthetic / "tables" / "group_term_counts.csv")
+    counts.loc[0, "term"] = f"稀{EXT_B}"
+    io.write_csv(counts, results / "tables" / "group_term_counts.csv")
+    with pytest.raises(FigureError, match=r"wordclouds_region.*U\+20000"):
+        build_figures(fast_cfg, results=results, out=tmp_path / "out", only=["wordclouds_region"])
+
+
+def test_manifest_lists_inputs_and_outputs_with_their_sha256(built, synthetic, fast_cfg):
+    out, _ = built
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["figures"]) == set(REGISTRY)
+    assert set(manifest["configs"]) == {fast_cfg.hash()}
+    for fig_id, entry in manifest["figures"].items():
+        assert entry["inputs"], fig_id
+        assert set(entry["inputs"]) == set(REGISTRY[fig_id].tables(fast_cfg))
+        for rel, sha in entry["inputs"].items():
+            assert sha == io.sha256_file(synthetic / rel)
+        assert entry["outputs"] == {
+            f"{fig_id}.{ext}": io.sha256_file(out / f"{fig_id}.{ext}") for ext in ("png", "pdf")
+        }
+        assert entry["config_hash"] == fast_cfg.hash()
+        assert entry["corpus_hash"] == "synthetic0000000"
+        assert entry["settings"]["dpi"] == FAST_DPI
+        assert entry["versions"]["matplotlib"]
+        assert entry["font"]["sha256"] == io.sha256_file(resolve_font(fast_cfg).path)
+    assert manifest["figures"]["wordclouds_region"]["seed"] == fast_cfg.seed
+    assert manifest["figures"]["keyness_bars"]["settings"]["keyness_terms"] == 12
+    assert "tables/keyness/review_vs_plan.csv" in manifest["figures"]["keyness_bars"]["inputs"]
+
+
+def test_only_rebuilds_one_figure_and_keeps_the_other_entries(built, fast_cfg, synthetic, tmp_path):
+    out, _ = built
+    for p in out.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    before = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    cfg2 = dataclasses.replace(
+        fast_cfg, figures=dataclasses.replace(fast_cfg.figures, keyness_terms=3)
+    )
+    written = build_figures(cfg2, results=synthetic, out=tmp_path, only=["keyness_bars"])
+    assert [p.name for p in written] == ["keyness_bars.png", "keyness_bars.pdf", "manifest.json"]
+    after = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert set(after["figures"]) == set(REGISTRY)
+    for fig_id in REGISTRY:
+        if fig_id != "keyness_bars":
+            assert after["figures"][fig_id] == before["figures"][fig_id]
+    entry = after["figures"]["keyness_bars"]
+    assert entry["config_hash"] == cfg2.hash() != fast_cfg.hash()
+    assert entry["settings"]["keyness_terms"] == 3
+    assert set(after["configs"]) == {fast_cfg.hash(), cfg2.hash()}
+    assert entry["outputs"]["keyness_bars.png"] == io.sha256_file(tmp_path / "keyness_bars.png")
+    assert (
+        entry["outputs"]["keyness_bars.png"]
+        != before["figures"]["keyness_bars"]["outputs"]["keyness_bars.png"]
+    )
+    assert io.sha256_file(tmp_path / "corpus_overview.png") == io.sha256_file(
+        out / "corpus_overview.png"
+    )
+
+
+def test_unknown_id_is_an_error(fast_cfg, synthetic, tmp_path):
+    with pytest.raises(FigureError, match=r"unknown figure id\(s\) \['no_such_figure'\]"):
+        build_figures(fast_cfg, results=synthetic, out=tmp_path, only=["no_such_figure"])
+    assert not any(tmp_path.iterdir())
+
+
+def test_missing_input_table_is_an_error_naming_it(fast_cfg, synthetic, tmp_path):
+    results = tmp_path / "results"
+    (results / "tables").mkdir(parents=True)
+    (results / "tables" / "concepts.csv").write_bytes(
+        (synthetic / "tables" / "concepts.csv").read_bytes()
+    )
+    with pytest.raises(
+        FigureError,
+        match=r"figure review_plan_shift: missing input table tables/concept_section_shift.csv",
+    ):
+        build_figures(fast_cfg, results=results, out=tmp_path / "out", only=["review_plan_shift"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_column_is_an_error_naming_table_and_column(fast_cfg, synthetic, tmp_path):
+    results = tmp_path / "results"
+    (results / "tables").mkdir(parents=True)
+    shift = pd.read_csv(synthetic / "tables" / "concept_section_shift.csv").drop(columns="ci_high")
+    io.write_csv(shift, results / "tables" / "concept_section_shift.csv")
+    with pytest.raises(
+        FigureError,
+        match=r"review_plan_shift: .*concept_section_shift.csv lacks column\(s\) \['ci_high'\]",
+    ):
+        build_figures(fast_cfg, results=results, out=tmp_path / "out", only=["review_plan_shift"])
+
+
+def test_configured_font_takes_precedence_and_must_exist(fast_cfg, tmp_path):
+    shipped = resolve_font(fast_cfg)
+    chosen = dataclasses.replace(fast_cfg.figures, font=str(shipped.path))
+    font = resolve_font(dataclasses.replace(fast_cfg, figures=chosen))
+    assert (font.source, font.path) == ("config", shipped.path.resolve())
+    missing = dataclasses.replace(fast_cfg.figures, font="fonts/none.otf")
+    with pytest.raises(FigureError, match=r"no such font file fonts/none.otf"):
+        resolve_font(dataclasses.replace(fast_cfg, figures=missing))
+
+
+def test_corpus_overview_from_the_real_corpus(ingested, results_dir, fast_cfg):
+    fig = make_figure("corpus_overview", results=results_dir, cfg=fast_cfg)
+    texts = figure_texts(fig)
+    assert "Corpus: 143 reports from 59 places" in texts
+    assert "53 reports" in texts and "62 reports" in texts  # national, provincial (timeline)
+    assert {"浙江省", "广西壮族自治区", "黑龙江省"} <= set(texts)  # province bar labels
+    assert "truncated (text ends early)" in texts
+    assert fig._repr_png_()[:4] == b"\x89PNG"  # shows itself in Jupyter without pyplot
+
+
+def test_topic_labels_use_the_chinese_label_when_english_is_the_default(tmp_path):
+    topics = pd.DataFrame(
+        {
+            "topic": [1, 0],
+            "label_en": ["Topic 1", "Rural revitalisation"],
+            "label_zh": ["就业/建设/发展", "乡村振兴"],
+            "stable": [False, True],
+        }
+    )
+    io.write_csv(topics, tmp_path / "topics" / "topics.csv")
+    labels = read_topics(tmp_path)["label"].tolist()
+    assert labels == ["T0 Rural revitalisation (乡村振兴)", "T1 就业/建设/发展 *"]
