@@ -67,7 +67,7 @@ FAST := tests/fast.toml
 test: lint
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory all RESULTS=build/fast CONFIG=$(FAST)
-	POLICYSHIFT_CONFIG=$(FAST) POLICYSHIFT_QUIET=1 $(BIN)/python -m pytest --nbmake notebooks -p no:cacheprovider
+	POLICYSHIFT_CONFIG=$(CURDIR)/$(FAST) POLICYSHIFT_QUIET=1 $(BIN)/python -m pytest --nbmake notebooks -p no:cacheprovider
 
 bench: $(STAMP)
 	@ls benchmarks/bench_*.py >/dev/null 2>&1 || { echo "no benchmarks yet"; exit 0; }
