@@ -79,16 +79,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
         tokenizer=tokenizer,
     )
     out = results / "tokens" / "tokens.parquet"
-    corpus_hash = (results / "corpus" / "corpus_hash.txt").read_text().strip()
-    io.record_outputs(
-        results,
-        "tokens",
-        [out],
-        config=cfg.to_dict(),
-        config_hash=cfg.hash(),
-        corpus_hash=corpus_hash,
-        inputs=["corpus/paragraphs.parquet"],
-    )
+    io.record_stage(results, "tokens", [out], cfg, inputs=["corpus/paragraphs.parquet"])
     n = int(tokens["tokens"].map(len).sum())
     print(
         f"tokens: {len(tokens)} paragraphs, {n} tokens in {time.perf_counter() - t0:.2f} s -> {out}"

@@ -149,3 +149,25 @@ def record_outputs(
         }
     manifest.setdefault("configs", {})[config_hash] = config
     return write_json(manifest_path, manifest)
+
+
+def read_corpus_hash(results: str | Path) -> str:
+    """The corpus hash ingest wrote to ``<results>/corpus/corpus_hash.txt``."""
+    return (Path(results) / "corpus" / "corpus_hash.txt").read_text(encoding="utf-8").strip()
+
+
+def record_stage(
+    results: str | Path, stage: str, paths: list[Path], config: Any, *, inputs: list[str]
+) -> Path:
+    """:func:`record_outputs` for a stage run with ``config`` (a :class:`analysis.config.Config`)
+    on the corpus in ``results``: config, its hash, the corpus hash and the seed."""
+    return record_outputs(
+        results,
+        stage,
+        paths,
+        config=config.to_dict(),
+        config_hash=config.hash(),
+        corpus_hash=read_corpus_hash(results),
+        seed=config.seed,
+        inputs=inputs,
+    )

@@ -357,15 +357,6 @@ def build_measures(config: Config, *, results: str | Path) -> list[Path]:
     counts = group_term_counts(dtms["report"], cfg.group_term_docvars, n=cfg.group_terms)
     written.append(io.write_csv(counts, out / "group_term_counts.csv"))
 
-    corpus_hash = (results / "corpus" / "corpus_hash.txt").read_text().strip()
-    io.record_outputs(
-        results,
-        "measures",
-        written,
-        config=config.to_dict(),
-        config_hash=config.hash(),
-        corpus_hash=corpus_hash,
-        seed=config.seed,
-        inputs=["corpus/paragraphs.parquet", "tokens/tokens.parquet", cfg.concepts],
-    )
+    inputs = ["corpus/paragraphs.parquet", "tokens/tokens.parquet", cfg.concepts]
+    io.record_stage(results, "measures", written, config, inputs=inputs)
     return written

@@ -954,17 +954,7 @@ def run_topics(cfg: Config, *, results: Path) -> list[Path]:
             labels=labels,
         )
     )
-    corpus_hash = (results / "corpus" / "corpus_hash.txt").read_text().strip()
-    io.record_outputs(
-        results,
-        "topics",
-        written,
-        config=cfg.to_dict(),
-        config_hash=cfg.hash(),
-        corpus_hash=corpus_hash,
-        seed=cfg.seed,
-        inputs=["tokens/tokens.parquet"],
-    )
+    io.record_stage(results, "topics", written, cfg, inputs=["tokens/tokens.parquet"])
     return written
 
 
