@@ -136,7 +136,9 @@ def keyness(
     exclude_prefix : str
         Terms starting with it (placeholders ``<num>``, ``<pct>``, ``<year>``) are left out.
 
-    Raises ``ValueError`` when a condition matches no document or both match the same one.
+    The numbers of documents on each side are in ``attrs["n_target_docs"]`` and
+    ``attrs["n_reference_docs"]``. Raises ``ValueError`` when a condition matches no document or
+    both match the same one.
     """
     t = select(dtm.docvars, target)
     r = ~t if reference.strip() == "rest" else select(dtm.docvars, reference)
@@ -146,7 +148,9 @@ def keyness(
     both = int((t & r).sum())
     if both:
         raise ValueError(f"target and reference share {both} documents; make them disjoint")
-    return _keyness_masks(dtm, t, r, exclude_prefix)
+    table = _keyness_masks(dtm, t, r, exclude_prefix)
+    table.attrs.update(n_target_docs=int(t.sum()), n_reference_docs=int(r.sum()))
+    return table
 
 
 def _keyness_masks(dtm: Dtm, t: np.ndarray, r: np.ndarray, exclude_prefix: str) -> pd.DataFrame:

@@ -230,8 +230,6 @@ def keyness_tables(
     ``comparison, label, target, reference, unit, n_target_docs, n_reference_docs,
     target_total, reference_total``.
     """
-    from analysis.keyness import select
-
     tables, index = {}, []
     for comp in comparisons:
         missing = {"id", "target", "reference"} - set(comp)
@@ -241,11 +239,6 @@ def keyness_tables(
         dtm = dtms[unit]
         table = keyness(dtm, comp["target"], comp["reference"])
         tables[comp["id"]] = table
-        n_ref = (
-            int((~select(dtm.docvars, comp["target"])).sum())
-            if comp["reference"].strip() == "rest"
-            else int(select(dtm.docvars, comp["reference"]).sum())
-        )
         index.append(
             {
                 "comparison": comp["id"],
@@ -253,8 +246,8 @@ def keyness_tables(
                 "target": comp["target"],
                 "reference": comp["reference"],
                 "unit": unit,
-                "n_target_docs": int(select(dtm.docvars, comp["target"]).sum()),
-                "n_reference_docs": n_ref,
+                "n_target_docs": table.attrs["n_target_docs"],
+                "n_reference_docs": table.attrs["n_reference_docs"],
                 "target_total": int(table["target_total"].iloc[0]),
                 "reference_total": int(table["reference_total"].iloc[0]),
             }
