@@ -1,7 +1,8 @@
 # policyshift: `make all` builds everything from the bundled corpus; `make test` checks it.
 # Only Python >= 3.10 and make are needed: the first target creates .venv and installs into it.
-# Each stage is a file target, so `make all` reruns only the stages whose inputs changed
-# (the token stage also keeps its own content-addressed cache).
+# Every stage decides itself whether it is up to date (its stamp.json records the inputs, config
+# sections, code and package versions it was made from), so `make all` reruns exactly the stages
+# downstream of what changed, and nothing when nothing did.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,15 +13,9 @@ CONFIG ?= params.toml
 PS     := $(BIN)/policyshift
 ARGS   := --results $(RESULTS) --config $(CONFIG)
 
-CORPUS   := $(RESULTS)/corpus/corpus_hash.txt
-TOKENS   := $(RESULTS)/tokens/tokens.parquet
-MEASURES := $(RESULTS)/tables/concept_panel.parquet
-TOPICS   := $(RESULTS)/topics/topics.csv
-CODE     := $(wildcard analysis/*.py)
+.PHONY: all install run ingest tokens measures topics figures test lint format bench clean
 
-.PHONY: all install ingest tokens measures topics figures test lint format bench clean
-
-all: figures
+all: run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,27 +25,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-$(CORPUS): $(STAMP) $(CONFIG) data/metadata.csv data/gazetteer.csv $(shell find data/raw -type f)
-	$(PS) ingest $(ARGS)
-
-$(TOKENS): $(CORPUS) data/lexicon/policy_terms.txt $(wildcard stopwords/*.txt)
-	$(PS) tokens $(ARGS)
-	$(PS) lexicon-check $(ARGS)
-
-$(MEASURES): $(TOKENS) data/concepts.toml $(CODE)
-	$(PS) measures $(ARGS)
-
-$(TOPICS): $(TOKENS) $(CODE)
-	$(PS) topics $(ARGS)
-
-ingest: $(CORPUS)
-tokens: $(TOKENS)
-measures: $(MEASURES)
-topics: $(TOPICS)
-
-# figures are always redrawn (under a minute) from the saved tables
-figures: $(MEASURES) $(TOPICS)
-	$(PS) figures $(ARGS)
+run ingest tokens measures topics figures: $(STAMP)
+	$(PS) $@ $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -67,6 +43,7 @@ FAST := tests/fast.toml
 test: lint
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory all RESULTS=build/fast CONFIG=$(FAST)
+	$(PS) lexicon-check --results build/fast --config $(FAST)
 	POLICYSHIFT_CONFIG=$(CURDIR)/$(FAST) POLICYSHIFT_QUIET=1 $(BIN)/python -m pytest --nbmake notebooks -p no:cacheprovider
 
 bench: $(STAMP)

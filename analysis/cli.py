@@ -16,80 +16,64 @@ import pandas as pd
 
 from analysis import config as config_mod
 from analysis import io
+from analysis.pipeline import Outcome
+from analysis.results import Results
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, *, stage: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--results", metavar="DIR", help="results directory (default: config)")
     p.add_argument("--config", metavar="TOML", help="config file (default: ./params.toml)")
+    if stage:
+        p.add_argument("--force", action="store_true", help="rerun even when up to date")
+    return p
+
+
+def _setup(args: argparse.Namespace) -> tuple[config_mod.Config, Results]:
+    from analysis.pipeline import results_of
+
+    cfg = config_mod.load(args.config)
+    return cfg, results_of(cfg, args.results)
+
+
+def _say(outcome: Outcome) -> None:
+    print(outcome.line())
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Read raw files into documents and paragraphs."""
-    from analysis.corpus import IngestFailed, ingest
-    from analysis.metadata import MetadataError
+    """Read raw files into documents and paragraphs (skipped when up to date)."""
+    from analysis.corpus import IngestFailed
+    from analysis.corpus.ingest import check_rejections
+    from analysis.pipeline import run_ingest
 
-    cfg = config_mod.load(args.config)
-    t0 = time.perf_counter()
-    try:
-        corpus = ingest(
-            args.paths or None,
-            config=cfg,
-            metadata=args.metadata,
-            results=args.results,
-            strict=args.strict,
-        )
-    except MetadataError as exc:
-        print(f"policyshift ingest: {exc}", file=sys.stderr)
-        return 2
-    except IngestFailed as exc:
-        print(f"policyshift ingest: rejected input (--strict): {exc}", file=sys.stderr)
-        return 1
-    rep = corpus.report
-    status = rep["status"].str.replace(r"split into \d+", "split", regex=True).value_counts()
-    print(
-        f"ingest: {len(rep)} files ({', '.join(f'{n} {s}' for s, n in status.items())}) -> "
-        f"{len(corpus.documents)} reports, {len(corpus.paragraphs)} paragraphs "
-        f"in {time.perf_counter() - t0:.1f} s; corpus {corpus.corpus_hash}"
+    cfg, results = _setup(args)
+    outcome = run_ingest(
+        cfg, results, paths=args.paths or None, metadata=args.metadata, force=args.force
     )
-    for r in rep[rep["status"] == "rejected"].itertuples():
+    _say(outcome)
+    report = results.table("corpus/ingest_report.csv")
+    for r in report[report["status"] == "rejected"].itertuples():
         print(f"  rejected {r.file}: {r.reason}", file=sys.stderr)
+    if args.strict:
+        try:
+            check_rejections(report)
+        except IngestFailed as exc:
+            print(f"policyshift ingest: rejected input (--strict): {exc}", file=sys.stderr)
+            return 1
     return 0
 
 
-def _results(cfg: config_mod.Config, args: argparse.Namespace) -> Path:
-    return cfg.path(args.results or cfg.results)
-
-
 def cmd_tokens(args: argparse.Namespace) -> int:
-    """Build (or reuse) the token cache ``<results>/tokens/tokens.parquet``."""
-    from analysis import io
-    from analysis.corpus import load_corpus
-    from analysis.segment import Tokenizer, build_tokens
+    """Build (or reuse) the token table ``<results>/tokens/tokens.parquet``."""
+    from analysis.pipeline import run_tokens
 
-    cfg = config_mod.load(args.config)
-    results = _results(cfg, args)
-    t0 = time.perf_counter()
-    _, paragraphs = load_corpus(results)
-    tokenizer = Tokenizer(cfg.tokens, cfg.root)
-    tokens = build_tokens(
-        paragraphs,
-        config=cfg.tokens,
-        root=cfg.root,
-        cache_dir=results / "tokens",
-        tokenizer=tokenizer,
-    )
-    out = results / "tokens" / "tokens.parquet"
-    io.record_stage(results, "tokens", [out], cfg, inputs=["corpus/paragraphs.parquet"])
-    n = int(tokens["tokens"].map(len).sum())
-    print(
-        f"tokens: {len(tokens)} paragraphs, {n} tokens in {time.perf_counter() - t0:.2f} s -> {out}"
-    )
+    cfg, results = _setup(args)
+    _say(run_tokens(cfg, results, force=args.force))
     return 0
 
 
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Print the tokens of TEXT, or of each line of standard input, space-separated."""
-    from analysis.segment import Tokenizer, tokenize_lines
+    from analysis.tokens.segment import Tokenizer, tokenize_lines
 
     cfg = config_mod.load(args.config)
     lines = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
@@ -100,11 +84,10 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
 def cmd_lexicon_check(args: argparse.Namespace) -> int:
     """List lexicon entries the tokenizer splits; exit 1 if there is any."""
-    from analysis.corpus import load_corpus
-    from analysis.segment import Tokenizer, lexicon_check
+    from analysis.tokens.segment import Tokenizer, lexicon_check
 
-    cfg = config_mod.load(args.config)
-    _, paragraphs = load_corpus(_results(cfg, args))
+    cfg, results = _setup(args)
+    paragraphs = results.paragraphs()
     found = lexicon_check(
         paragraphs, Tokenizer(cfg.tokens, cfg.root), include_overlaps=args.overlaps
     )
@@ -122,28 +105,20 @@ def cmd_lexicon_check(args: argparse.Namespace) -> int:
 
 def cmd_measures(args: argparse.Namespace) -> int:
     """Build the measures tables: concept panel, TF-IDF, keyness, term counts."""
-    from analysis.measures import build_measures
+    from analysis.pipeline import run_measures
 
-    cfg = config_mod.load(args.config)
-    results = _results(cfg, args)
-    t0 = time.perf_counter()
-    written = build_measures(cfg, results=results)
-    print(
-        f"measures: {len(written)} tables in {time.perf_counter() - t0:.1f} s -> {results}/tables"
-    )
+    cfg, results = _setup(args)
+    _say(run_measures(cfg, results, force=args.force))
     return 0
 
 
 def cmd_keyness(args: argparse.Namespace) -> int:
     """Keyness of the --target documents against the --reference documents."""
-    from analysis.features import build_dtm
-    from analysis.keyness import keyness
+    from analysis.measures.keyness import keyness
 
-    cfg = config_mod.load(args.config)
-    results = _results(cfg, args)
-    tokens = pd.read_parquet(results / "tokens" / "tokens.parquet")
+    _, results = _setup(args)
     try:
-        table = keyness(build_dtm(tokens, unit=args.unit), args.target, args.reference)
+        table = keyness(results.dtm(args.unit), args.target, args.reference)
     except ValueError as exc:
         print(f"policyshift keyness: {exc}", file=sys.stderr)
         return 2
@@ -163,12 +138,11 @@ def cmd_keyness(args: argparse.Namespace) -> int:
 
 def cmd_kwic(args: argparse.Namespace) -> int:
     """Print every occurrence of TERM in the clean text with its context."""
-    from analysis.concepts import ConceptMatcher, load_concepts
-    from analysis.corpus import load_corpus
-    from analysis.kwic import KWIC_COLUMNS, kwic
+    from analysis.measures.concepts import ConceptMatcher, load_concepts
+    from analysis.measures.kwic import KWIC_COLUMNS, kwic
 
-    cfg = config_mod.load(args.config)
-    _, paragraphs = load_corpus(_results(cfg, args))
+    cfg, results = _setup(args)
+    paragraphs = results.paragraphs()
     terms = load_concepts(cfg.path(cfg.measures.concepts)).terms["term"].tolist()
     window = args.window if args.window is not None else cfg.measures.kwic_window
     try:
@@ -193,30 +167,48 @@ def cmd_kwic(args: argparse.Namespace) -> int:
 
 def cmd_topics(args: argparse.Namespace) -> int:
     """Fit the topic models: K selection, stability, labels, prevalence, pyLDAvis page."""
-    from analysis.topics import run_topics
+    from analysis.pipeline import run_topics
 
-    cfg = config_mod.load(args.config)
-    t0 = time.perf_counter()
-    written = run_topics(cfg, results=_results(cfg, args))
-    print(f"topics: {len(written)} outputs in {time.perf_counter() - t0:.1f} s")
-    for path in written:
-        print(f"  {path}")
+    cfg, results = _setup(args)
+    _say(run_topics(cfg, results, force=args.force))
     return 0
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    """Draw every registered figure (or --only ID) from the saved tables."""
-    from analysis.figures import FigureError, build_figures
+    """Draw the registered figures (or --only ID) whose inputs changed, from the saved tables."""
+    from analysis.figures import FigureError
+    from analysis.pipeline import results_of, run_figures
 
     cfg = config_mod.load(args.config)
-    out = cfg.path(args.out or cfg.figures.out)
-    t0 = time.perf_counter()
+    results = results_of(cfg, args.results)
+    if args.out:
+        results = Results(results.root, figures=cfg.path(args.out))
     try:
-        written = build_figures(cfg, results=_results(cfg, args), out=out, only=args.only)
+        _say(run_figures(cfg, results, only=args.only, force=args.force))
     except FigureError as exc:
         print(f"policyshift figures: {exc}", file=sys.stderr)
         return 1
-    print(f"figures: {len(written)} files in {time.perf_counter() - t0:.1f} s -> {out}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run every stage in order, each skipped when up to date; one line per stage."""
+    from analysis.figures import FigureError
+    from analysis.pipeline import run_all
+
+    cfg, results = _setup(args)
+    t0 = time.perf_counter()
+    try:
+        outcomes = run_all(cfg, results, force=args.force, report=_say)
+    except FigureError as exc:
+        print(f"policyshift run: {exc}", file=sys.stderr)
+        return 1
+    ran = [o.stage for o in outcomes if o.status == "ran"]
+    print(
+        f"run: {len(ran)} stage(s) ran ({', '.join(ran) or 'none'}), "
+        f"{len(outcomes) - len(ran)} up to date, in {time.perf_counter() - t0:.1f} s; "
+        f"results in {results.root}, figures in {results.figures_dir}"
+    )
     return 0
 
 
@@ -230,6 +222,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "kwic": (cmd_kwic, "every occurrence of a term with its context"),
     "topics": (cmd_topics, "fit LDA topic models: select K, stability, prevalence"),
     "figures": (cmd_figures, "draw every figure from the saved tables"),
+    "run": (cmd_run, "run every stage in order, skipping those up to date"),
 }
 
 
@@ -246,8 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="metadata CSV; repeat to layer (default: data/metadata.csv)",
     )
     p.add_argument("--strict", action="store_true", help="exit non-zero if any input is rejected")
-    _common(p)
-    _common(sub.add_parser("tokens", help=COMMANDS["tokens"][1]))
+    _common(p, stage=True)
+    _common(sub.add_parser("tokens", help=COMMANDS["tokens"][1]), stage=True)
     p = sub.add_parser("tokenize", help=COMMANDS["tokenize"][1])
     p.add_argument("text", nargs="?", help="text to segment (default: read standard input)")
     _common(p)
@@ -258,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also list entries whose edge a neighbouring token crosses",
     )
     _common(p)
-    _common(sub.add_parser("measures", help=COMMANDS["measures"][1]))
+    _common(sub.add_parser("measures", help=COMMANDS["measures"][1]), stage=True)
     p = sub.add_parser("keyness", help=COMMANDS["keyness"][1])
     p.add_argument("--target", required=True, metavar="COND", help="pandas query over docvars")
     p.add_argument("--reference", required=True, metavar="COND", help='pandas query, or "rest"')
@@ -272,11 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--where", metavar="COND", help="pandas query over paragraph docvars")
     p.add_argument("--out", metavar="FILE.csv", type=Path, help="write the rows as CSV")
     _common(p)
-    _common(sub.add_parser("topics", help=COMMANDS["topics"][1]))
+    _common(sub.add_parser("topics", help=COMMANDS["topics"][1]), stage=True)
     p = sub.add_parser("figures", help=COMMANDS["figures"][1])
     p.add_argument("--only", action="append", metavar="ID", help="figure id; repeat for several")
     p.add_argument("--out", metavar="DIR", help="output folder (default: config, figures/)")
-    _common(p)
+    _common(p, stage=True)
+    _common(sub.add_parser("run", help=COMMANDS["run"][1]), stage=True)
     return parser
 
 

@@ -1,9 +1,8 @@
-"""Reading and writing tables atomically, with a manifest entry for every output.
+"""Writing files atomically, hashing them, the package versions that shape outputs, and locks.
 
 Every write goes to a temporary file in the target directory and is renamed into place, so a
-killed run never leaves a half-written table. Each stage records what it wrote in
-``<results>/manifest.json``: the config and its hash, the corpus hash, package versions, the seed
-and the sha256 of each file, so a table or figure can be cited and rebuilt.
+killed run never leaves a half-written table. Whole stage folders, stamps and the results
+manifest are :mod:`analysis.results`'s.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import hashlib
 import json
 import os
 import platform
+import sys
 import tempfile
 from collections.abc import Iterator
 from importlib import metadata
@@ -21,7 +21,6 @@ from typing import IO, Any
 
 import pandas as pd
 
-MANIFEST_NAME = "manifest.json"
 TRACKED_PACKAGES = (
     "policyshift",
     "numpy",
@@ -117,57 +116,32 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def record_outputs(
-    results: str | Path,
-    stage: str,
-    paths: list[Path],
-    *,
-    config: dict[str, Any],
-    config_hash: str,
-    corpus_hash: str,
-    seed: int | None = None,
-    inputs: list[str] | None = None,
-) -> Path:
-    """Add or replace the manifest entries of ``paths`` (keyed by path relative to ``results``)."""
-    results = Path(results)
-    manifest_path = results / MANIFEST_NAME
-    manifest: dict[str, Any] = {}
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    outputs = manifest.setdefault("outputs", {})
-    versions = package_versions()
-    for p in paths:
-        rel = Path(p).resolve().relative_to(results.resolve()).as_posix()
-        outputs[rel] = {
-            "stage": stage,
-            "sha256": sha256_file(p),
-            "config_hash": config_hash,
-            "corpus_hash": corpus_hash,
-            "seed": seed,
-            "inputs": inputs or [],
-            "versions": versions,
-        }
-    manifest.setdefault("configs", {})[config_hash] = config
-    return write_json(manifest_path, manifest)
+@contextlib.contextmanager
+def file_lock(path: str | Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold an advisory lock on ``path`` (created if missing): shared or exclusive (``flock``).
 
-
-def read_corpus_hash(results: str | Path) -> str:
-    """The corpus hash ingest wrote to ``<results>/corpus/corpus_hash.txt``."""
-    return (Path(results) / "corpus" / "corpus_hash.txt").read_text(encoding="utf-8").strip()
-
-
-def record_stage(
-    results: str | Path, stage: str, paths: list[Path], config: Any, *, inputs: list[str]
-) -> Path:
-    """:func:`record_outputs` for a stage run with ``config`` (a :class:`analysis.config.Config`)
-    on the corpus in ``results``: config, its hash, the corpus hash and the seed."""
-    return record_outputs(
-        results,
-        stage,
-        paths,
-        config=config.to_dict(),
-        config_hash=config.hash(),
-        corpus_hash=read_corpus_hash(results),
-        seed=config.seed,
-        inputs=inputs,
-    )
+    When another process holds it, say so on stderr once and wait. Where ``fcntl`` does not exist
+    (Windows) no lock is taken.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+    with open(path, "a+b") as fh:
+        try:
+            fcntl.flock(fh, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                f"policyshift: waiting for another run using {path.parent.parent} "
+                f"({path.stem} lock)",
+                file=sys.stderr,
+            )
+            fcntl.flock(fh, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

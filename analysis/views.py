@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config as config_mod
-from analysis.concepts import ConceptMatcher, load_concepts
 from analysis.corpus import load_corpus
-from analysis.kwic import kwic
+from analysis.measures.concepts import ConceptMatcher, load_concepts
+from analysis.measures.kwic import kwic
 
 
 def open_results(start: str | Path | None = None) -> tuple[config_mod.Config, Path]:

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from analysis import config as config_mod
-from analysis.concepts import ConceptMatcher, load_concepts, resample_weights
 from analysis.corpus import load_corpus
 from analysis.measures import build_measures
+from analysis.measures.concepts import ConceptMatcher, load_concepts, resample_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import TokenConfig
-from analysis.lexicon import jieba_dict_path
-from analysis.segment import LEXICON_FREQ, Tokenizer
+from analysis.tokens.lexicon import jieba_dict_path
+from analysis.tokens.segment import LEXICON_FREQ, Tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ on the other units, with the same K and priors alpha = eta = 1/K, one seed:
 - tomotopy ``LDAModel`` (collapsed Gibbs, one thread; our ``engine = "tomotopy"``).
 
 Every model is scored the same way: c_v, c_npmi, u_mass of the top 10 words
-(:mod:`analysis.coherence`, on all units) and held-out perplexity by document completion
+(:mod:`analysis.topics.coherence`, on all units) and held-out perplexity by document completion
 (:func:`analysis.topics.heldout_perplexity`). A second table times coherence itself: ours
 (vectorized, all three measures) against gensim ``CoherenceModel`` (one process) for one model.
 Prints markdown tables and writes them to ``benchmarks/results/bench_topics.md``.
@@ -37,7 +37,6 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from analysis import config
-from analysis.coherence import MEASURES, coherence_many
 from analysis.topics import (
     TopicCorpus,
     auto_chunksize,
@@ -49,6 +48,7 @@ from analysis.topics import (
     holdout_mask,
     top_terms,
 )
+from analysis.topics.coherence import MEASURES, coherence_many
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +66,7 @@ def load_tokens(results: Path) -> pd.DataFrame:
     if path.exists():
         return pd.read_parquet(path)
     from analysis.corpus import ingest
-    from analysis.segment import build_tokens
+    from analysis.tokens import build_tokens
 
     cfg = config.load(ROOT / "params.toml")
     with tempfile.TemporaryDirectory() as tmp:

@@ -49,7 +49,7 @@ def metadata() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def tokens(cfg, ingested, results_dir) -> pd.DataFrame:
     """Token table of the bundled corpus, written to ``<results_dir>/tokens/`` like the CLI does."""
-    from analysis.segment import build_tokens
+    from analysis.tokens import build_tokens
 
     return build_tokens(
         ingested.paragraphs, config=cfg.tokens, root=cfg.root, cache_dir=results_dir / "tokens"

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.ldavis import write_ldavis
+from analysis.topics.ldavis import write_ldavis
 
 K, V, D = 3, 40, 60
 CHINESE = ["新能源", "乡村振兴", "高质量发展", "营商环境", "人工智能", "碳达峰", "民生", "教育"]

@@ -31,13 +31,13 @@ import numpy as np
 
 from analysis.io import write_text
 
-__all__ = ["write_ldavis"]
+__all__ = ["ldavis_page", "write_ldavis"]
 
 _PAGE = """<!DOCTYPE html>
 <html lang="zh">
 <head>
 <meta charset="utf-8">
-<meta name="generator" content="policyshift analysis.ldavis; pyLDAvis {version}">
+<meta name="generator" content="policyshift analysis.topics.ldavis; pyLDAvis {version}">
 <title>{title}</title>
 <style>
 {css}
@@ -111,8 +111,12 @@ def _rows(matrix: np.ndarray, name: str) -> np.ndarray:
     return m / sums
 
 
-def write_ldavis(
-    path: str | Path,
+def write_ldavis(path: str | Path, **model: Any) -> Path:
+    """Write :func:`ldavis_page` of ``model`` to ``path`` (atomically, UTF-8)."""
+    return write_text(path, ldavis_page(**model))
+
+
+def ldavis_page(
     *,
     topic_term: np.ndarray,
     doc_topic: np.ndarray,
@@ -123,13 +127,11 @@ def write_ldavis(
     lambda_step: float = 0.01,
     R: int = 30,
     title: str = "Topics of the government work reports (LDAvis)",
-) -> Path:
-    """Write a self-contained, offline pyLDAvis page for one fitted topic model.
+) -> str:
+    """A self-contained, offline pyLDAvis page (HTML) for one fitted topic model.
 
     Parameters
     ----------
-    path : str or Path
-        Output HTML file (written atomically, UTF-8).
     topic_term : array (K, V)
         Topic-term probabilities, rows sum to 1, every entry > 0 (as LDA's smoothed estimates
         are; a zero would make LDAvis's log-lift infinite).
@@ -150,8 +152,8 @@ def write_ldavis(
 
     Returns
     -------
-    Path
-        ``path``. Topic ``t + 1`` in the page is our topic ``t``.
+    str
+        The page. Topic ``t + 1`` in the page is our topic ``t``.
     """
     topic_term = _rows(topic_term, "topic_term")
     doc_topic = _rows(doc_topic, "doc_topic")
@@ -209,4 +211,4 @@ def write_ldavis(
         visid=visid,
         data=data_json,
     )
-    return write_text(path, page)
+    return page

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.split import title_place_year
+from analysis.corpus.split import title_place_year
 
 FYP = {"十三五": 2015, "十四五": 2020, "十五五": 2025, "十二五": 2010, "十一五": 2005}
 DATE_LINE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*在(.{0,16}?)第.{1,4}届人民代表大会")

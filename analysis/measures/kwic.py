@@ -3,15 +3,15 @@
 One row per occurrence of the plain string in a paragraph of the clean text (what a text search
 finds), so the rows can go into a validation appendix. With a concept dictionary, ``in_term``
 names the longer dictionary term an occurrence sits in (so it is not counted for the term under
-the longest-match rule of :mod:`analysis.concepts`); it is empty when the occurrence counts.
+the longest-match rule of :mod:`analysis.measures.concepts`); it is empty when the occurrence counts.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from analysis.concepts import ConceptMatcher
-from analysis.keyness import select
+from analysis.measures.concepts import ConceptMatcher
+from analysis.measures.keyness import select
 
 KWIC_COLUMNS = ["doc_id", "place", "year", "section", "left", "match", "right"]
 

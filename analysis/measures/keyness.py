@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.features import Dtm
+from analysis.measures.dtm import Dtm
 
 KEYNESS_COLUMNS = [
     "term",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis import clean, io
-from analysis.decode import DecodeError, decode_bytes
+from analysis import io
+from analysis.corpus import clean
+from analysis.corpus.decode import DecodeError, decode_bytes
 
 
 def test_normalize_counts_each_rule():

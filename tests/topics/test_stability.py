@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from analysis.stability import align_topics, choose_reference, topic_stability
 from analysis.topics import fit_lda
+from analysis.topics.stability import align_topics, choose_reference, topic_stability
 
 # A planted topic counts as recovered when its matched fitted topic has cosine similarity above
 # this (the planted topics are themselves far apart: cosine < 0.1 between any two).

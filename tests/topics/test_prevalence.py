@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.prevalence import estimate_effects, group_prevalence, year_prevalence
+from analysis.topics.prevalence import estimate_effects, group_prevalence, year_prevalence
 
 D, K, N_RUNS = 600, 4, 5
 BASE = np.array([0.35, 0.30, 0.20, 0.15])

@@ -11,7 +11,7 @@ import pytest
 from conftest import RAW, ROOT
 
 from analysis.corpus import ingest, load_corpus
-from analysis.metadata import DOCVARS
+from analysis.corpus.metadata import DOCVARS
 
 LOCAL = {"prefecture", "county-level"}
 

@@ -24,17 +24,20 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from analysis import clean, io, restore, sections, split
+from analysis import io, stamps
 from analysis.config import Config
-from analysis.decode import DecodeError, decode_bytes
-from analysis.infer import infer_metadata, load_gazetteer
-from analysis.metadata import DOCVARS, FIELDS, match_row, read_metadata
+from analysis.corpus import clean, restore, sections, split
+from analysis.corpus.decode import DecodeError, decode_bytes
+from analysis.corpus.infer import infer_metadata, load_gazetteer
+from analysis.corpus.metadata import DOCVARS, FIELDS, match_row, read_metadata
+from analysis.corpus.report import render_report
 from analysis.progress import progress
+from analysis.results import Results
 
-CORPUS_DIR = "corpus"
 GAZETTEER = "data/gazetteer.csv"
 ABRIDGED_RE = re.compile(r"摘登|[(（]摘要[)）]|摘编")
 
@@ -62,13 +65,18 @@ class _Report:
 
 @dataclass(frozen=True)
 class Corpus:
-    """Result of :func:`ingest`: the tables it wrote, as DataFrames."""
+    """Result of :func:`compute_corpus`: the tables :func:`write_corpus` writes, as DataFrames.
+
+    ``report`` has one row per input file, ``rules`` one per report and cleaning rule (what it
+    removed), ``restorations`` one per masked character.
+    """
 
     documents: pd.DataFrame
     paragraphs: pd.DataFrame
     report: pd.DataFrame
     restorations: pd.DataFrame
     corpus_hash: str
+    rules: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class IngestFailed(RuntimeError):
@@ -88,12 +96,41 @@ def discover(paths: list[Path]) -> list[tuple[Path, str]]:
     return found
 
 
+STAGE_CODE = ("corpus", "io.py", "results.py", "stamps.py")
+
+
+def ingest_sources(
+    paths: list[str | Path] | None, config: Config, metadata: list[str | Path] | None
+) -> tuple[list[Path], list[Path], Path]:
+    """The roots, metadata tables and gazetteer an ingest reads (defaults from ``config``)."""
+    cfg = config.ingest
+    roots = [config.path(p) for p in (paths or [cfg.raw])]
+    meta_paths = [config.path(p) for p in ([cfg.metadata] if metadata is None else metadata)]
+    return roots, meta_paths, config.path(GAZETTEER)
+
+
+def plan_ingest(
+    paths: list[str | Path] | None = None,
+    *,
+    config: Config,
+    metadata: list[str | Path] | None = None,
+) -> dict[str, Any]:
+    """The stamp an ingest of ``paths`` would write: every file it reads (raw files, metadata
+    tables, gazetteer) with its sha256, the ``[ingest]`` settings and the code."""
+    roots, meta_paths, gazetteer = ingest_sources(paths, config, metadata)
+    files = [p for p, _ in discover(roots)]
+    inputs = stamps.file_digests([*files, *meta_paths, gazetteer], config.root)
+    return stamps.make_stamp(
+        "ingest", config=stamps.config_values(config, ["ingest"]), code=STAGE_CODE, inputs=inputs
+    )
+
+
 def ingest(
     paths: list[str | Path] | None = None,
     *,
     config: Config,
     metadata: list[str | Path] | None = None,
-    results: str | Path | None = None,
+    results: str | Path | Results | None = None,
     strict: bool = False,
 ) -> Corpus:
     """Ingest raw report files and write the corpus tables (see module docstring).
@@ -104,15 +141,39 @@ def ingest(
     ``config.results``. With ``strict``, any rejected input raises :class:`IngestFailed` after
     the tables are written.
     """
+    stamp = plan_ingest(paths, config=config, metadata=metadata)
+    corpus = compute_corpus(paths, config=config, metadata=metadata)
+    if not isinstance(results, Results):
+        results = Results(config.path(results or config.results))
+    write_corpus(corpus, results, config, stamp=stamp)
+    if strict:
+        check_rejections(corpus.report)
+    return corpus
+
+
+def check_rejections(report: pd.DataFrame) -> None:
+    """Raise :class:`IngestFailed` naming every rejected input file of an ingest report."""
+    if (report["status"] == "rejected").any():
+        bad = report[report["status"] == "rejected"]
+        raise IngestFailed(
+            "; ".join(f"{f}: {r}" for f, r in zip(bad["file"], bad["reason"], strict=True))
+        )
+
+
+def compute_corpus(
+    paths: list[str | Path] | None = None,
+    *,
+    config: Config,
+    metadata: list[str | Path] | None = None,
+) -> Corpus:
+    """Read, clean, split and label every file under ``paths`` (nothing is written)."""
     cfg = config.ingest
-    roots = [config.path(p) for p in (paths or [cfg.raw])]
-    meta_paths = [config.path(p) for p in ([cfg.metadata] if metadata is None else metadata)]
+    roots, meta_paths, gazetteer_path = ingest_sources(paths, config, metadata)
     default_meta = config.path(cfg.metadata).resolve()
     tables = [
         (read_metadata(p), "table" if p.resolve() == default_meta else "user") for p in meta_paths
     ]
-    out_dir = config.path(results or config.results) / CORPUS_DIR
-    gazetteer = load_gazetteer(config.path(GAZETTEER))
+    gazetteer = load_gazetteer(gazetteer_path)
 
     files = discover(roots)
     report_rows: list[dict[str, object]] = []
@@ -162,15 +223,8 @@ def ingest(
 
     report = pd.DataFrame(report_rows)
     rules = _rule_table(reports, documents)
-    corpus_hash = _corpus_hash(report, meta_paths)
-    corpus = Corpus(documents, paragraphs, report, restorations, corpus_hash)
-    _write(out_dir, corpus, rules, config, [str(p) for p in meta_paths])
-    if strict and (report["status"] == "rejected").any():
-        bad = report[report["status"] == "rejected"]
-        raise IngestFailed(
-            "; ".join(f"{f}: {r}" for f, r in zip(bad["file"], bad["reason"], strict=True))
-        )
-    return corpus
+    corpus_hash = _corpus_hash(report, [*meta_paths, gazetteer_path])
+    return Corpus(documents, paragraphs, report, restorations, corpus_hash, rules)
 
 
 def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> list[_Report]:
@@ -389,120 +443,28 @@ def _corpus_hash(report: pd.DataFrame, meta_paths: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def _write(
-    out_dir: Path, corpus: Corpus, rules: pd.DataFrame, config: Config, inputs: list[str]
-) -> None:
-    """Write the corpus tables and the ingest report atomically; record them in the manifest."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = [
-        io.write_parquet(corpus.documents, out_dir / "documents.parquet"),
-        io.write_csv(corpus.documents, out_dir / "documents.csv"),
-        io.write_parquet(corpus.paragraphs, out_dir / "paragraphs.parquet"),
-        io.write_csv(corpus.report, out_dir / "ingest_report.csv"),
-        io.write_csv(rules, out_dir / "cleaning.csv"),
-        io.write_csv(corpus.restorations, out_dir / "restorations.csv"),
-        io.write_text(
-            out_dir / "ingest_report.md",
-            render_report(corpus.documents, corpus.report, rules, corpus.restorations),
-        ),
-        io.write_text(out_dir / "corpus_hash.txt", corpus.corpus_hash + "\n"),
-    ]
-    io.record_outputs(
-        out_dir.parent,
-        "ingest",
-        written,
-        config=config.to_dict(),
-        config_hash=config.hash(),
-        corpus_hash=corpus.corpus_hash,
-        seed=None,
-        inputs=inputs,
-    )
-
-
-def render_report(
-    documents: pd.DataFrame, report: pd.DataFrame, rules: pd.DataFrame, restorations: pd.DataFrame
-) -> str:
-    """Markdown ingest report: files, rejections, cleaning per rule, flags, restorations."""
-    n_files = len(report)
-    lines = [
-        "# Ingest report",
-        "",
-        f"{n_files} input files; {len(documents)} reports.",
-        "",
-        "## Files",
-        "",
-        "| file | status | reports | encoding | reason | doc_ids |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in report.astype(object).fillna("").itertuples():
-        lines.append(
-            f"| {r.file} | {r.status} | {r.reports} | {getattr(r, 'encoding', '')} | "
-            f"{r.reason} | {r.doc_ids} |"
+def write_corpus(corpus: Corpus, results: Results, config: Config, *, stamp: dict) -> None:
+    """Write the corpus tables and the ingest report as one folder, ``stamp`` last."""
+    with results.write_stage("ingest") as out:
+        out.parquet(corpus.documents, "documents.parquet")
+        out.csv(corpus.documents, "documents.csv")
+        out.parquet(corpus.paragraphs, "paragraphs.parquet")
+        out.csv(corpus.report, "ingest_report.csv")
+        out.csv(corpus.rules, "cleaning.csv")
+        out.csv(corpus.restorations, "restorations.csv")
+        out.text(
+            render_report(corpus.documents, corpus.report, corpus.rules, corpus.restorations),
+            "ingest_report.md",
         )
-    lines += [
-        "",
-        "## What each cleaning rule removed or changed (characters)",
-        "",
-        "| rule | reports | characters |",
-        "|---|---|---|",
-    ]
-    if len(rules):
-        agg = rules.groupby("rule")["chars"].agg(["count", "sum"]).sort_index()
-        lines += [f"| {k} | {v['count']} | {v['sum']} |" for k, v in agg.iterrows()]
-    lines += [
-        "",
-        "## Quality flags",
-        "",
-        "| doc_id | truncated | abridged | masked restored / unresolved | number gaps "
-        "| traditional->simplified | duplicate_of |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    flagged = documents[
-        documents["truncated"]
-        | documents["abridged"]
-        | (documents["masked_restored"] + documents["masked_unresolved"] > 0)
-        | documents["numbers_deleted"]
-        | (documents["t2s_converted"] > 0)
-        | documents["duplicate_of"].notna()
-    ]
-    for d in flagged.itertuples():
-        lines.append(
-            f"| {d.doc_id} | {d.truncated} | {d.abridged} | {d.masked_restored} / "
-            f"{d.masked_unresolved} | {d.number_gaps} | {d.t2s_converted} | "
-            f"{d.duplicate_of or ''} |"
-        )
-    if len(restorations):
-        lines += [
-            "",
-            "## Masked characters",
-            "",
-            "Restored from corpus statistics (see `restorations.csv` for every one):",
-            "",
-            "| restored as | count | mean confidence |",
-            "|---|---|---|",
-        ]
-        agg = restorations.groupby("char")["confidence"].agg(["count", "mean"])
-        lines += [f"| {k} | {int(v['count'])} | {v['mean']:.2f} |" for k, v in agg.iterrows()]
-    src_cols = [c for c in documents.columns if c.endswith("_source")]
-    lines += [
-        "",
-        "## Where metadata came from",
-        "",
-        "| field | table | user | inferred | missing |",
-        "|---|---|---|---|---|",
-    ]
-    for c in src_cols:
-        vc = documents[c].value_counts()
-        lines.append(
-            f"| {c[:-7]} | {vc.get('table', 0)} | {vc.get('user', 0)} | "
-            f"{vc.get('inferred', 0)} | {vc.get('missing', 0)} |"
-        )
-    return "\n".join(lines) + "\n"
+        out.text(corpus.corpus_hash + "\n", "corpus_hash.txt")
+        out.stamp = {**stamp, "corpus_hash": corpus.corpus_hash}
 
 
-def load_corpus(results: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_corpus(results: str | Path | Results) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read ``(documents, paragraphs)`` written by :func:`ingest` under ``results``."""
-    d = Path(results) / CORPUS_DIR
-    if not (d / "documents.parquet").exists():
-        raise FileNotFoundError(f"{d}: no corpus here; run `policyshift ingest` first")
-    return pd.read_parquet(d / "documents.parquet"), pd.read_parquet(d / "paragraphs.parquet")
+    results = results if isinstance(results, Results) else Results(results)
+    if not results.documents_path.exists():
+        raise FileNotFoundError(
+            f"{results.corpus_dir}: no corpus here; run `policyshift ingest` first"
+        )
+    return results.documents(), results.paragraphs()

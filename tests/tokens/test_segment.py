@@ -1,4 +1,4 @@
-"""Tests of analysis.segment on the bundled corpus (ingested once per session by conftest)."""
+"""Tests of analysis.tokens.segment on the bundled corpus (ingested once per session by conftest)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ import pandas as pd
 import pytest
 
 from analysis.config import DEFAULT_KEEP_SINGLE, TokenConfig
-from analysis.lexicon import read_wordlist
-from analysis.segment import (
+from analysis.tokens import build_tokens
+from analysis.tokens.lexicon import read_wordlist
+from analysis.tokens.segment import (
     NUM,
     PCT,
     YEAR,
     Tokenizer,
-    build_tokens,
     lexicon_check,
     tokenize_lines,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = TokenConfig()
 
 

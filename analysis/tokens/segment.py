@@ -22,11 +22,8 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import multiprocessing as mp
-import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -34,9 +31,10 @@ from typing import Any
 import pandas as pd
 
 from analysis.config import TokenConfig
-from analysis.io import sha256_file, write_parquet, write_text
-from analysis.lexicon import jieba_dict_path, read_lexicon, read_wordlist
+from analysis.io import sha256_file
 from analysis.progress import progress
+from analysis.tokens.lexicon import jieba_dict_path, read_lexicon, read_wordlist
+from analysis.workers import n_workers, process_pool
 
 #: Frequency given to every lexicon entry (jieba ``add_word``); far above any dict.txt count.
 LEXICON_FREQ = 10**6
@@ -283,40 +281,30 @@ class Tokenizer:
     def tokenize_many(self, texts: list[str], *, chunk_size: int = 512) -> list[list[str]]:
         """Tokenize ``texts`` on ``config.workers`` processes; output in input order.
 
-        Workers are forked after :meth:`fit`, so they share the loaded dictionary (no reload,
-        nothing pickled but text). Processes rather than threads: rjieba releases the GIL while
-        cutting, but building the Python token lists holds it, so threads gain only ~1.3x on 2
-        cores. Where ``fork`` is unavailable the work runs on threads instead.
+        Each worker (a spawned interpreter, see :mod:`analysis.workers`) builds its own tokenizer
+        from the same config, so nothing but text crosses processes. Processes rather than
+        threads: rjieba releases the GIL while cutting, but building the Python token lists holds
+        it, so threads gain only ~1.3x on 2 cores.
         """
-        self.fit()
-        workers = self.config.workers or os.cpu_count() or 1
         chunks = [texts[i : i + chunk_size] for i in range(0, len(texts), chunk_size)]
-        if workers == 1 or len(chunks) <= 1:
-            blobs: Iterable[str] = map(self._tokenize_joined, chunks)
+        workers = n_workers(self.config.workers, len(chunks))
+        if workers == 1:
+            blobs: Iterable[str] = map(self.fit()._tokenize_joined, chunks)
             return _unjoin(progress(blobs, desc="tokens", total=len(chunks)))
-        if "fork" in mp.get_all_start_methods():
-            pool: Executor = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=mp.get_context("fork"),
-                initializer=_init_worker,
-                initargs=(self,),
-            )
-            task: Callable[[list[str]], str] = _work
-        else:  # pragma: no cover - Windows
-            pool, task = ThreadPoolExecutor(max_workers=workers), self._tokenize_joined
-        with pool:
-            blobs = pool.map(task, chunks)
+        with process_pool(
+            workers, initializer=_init_worker, initargs=(self.config, self.root)
+        ) as pool:
+            blobs = pool.map(_work, chunks)
             return _unjoin(progress(blobs, desc="tokens", total=len(chunks)))
 
 
 _US, _RS = "\x1f", "\x1e"
-# Process-local slot filled by _init_worker inside forked pool workers only; the parent never
-# writes it. It lets a worker reach the tokenizer it inherited without pickling the segmenter.
+# Process-local slot filled by _init_worker inside pool workers only; the parent never writes it.
 _WORKER: dict[str, Tokenizer] = {}
 
 
-def _init_worker(tokenizer: Tokenizer) -> None:
-    _WORKER["tokenizer"] = tokenizer
+def _init_worker(config: TokenConfig, root: Path) -> None:
+    _WORKER["tokenizer"] = Tokenizer(config, root).fit()
 
 
 def _work(texts: list[str]) -> str:
@@ -361,91 +349,6 @@ def tokenize_lines(lines: Iterable[str], tokenizer: Tokenizer) -> Iterator[str]:
     """For ``policyshift tokenize``: yield each input line's tokens joined by single spaces."""
     for line in lines:
         yield " ".join(tokenizer.tokenize(line.rstrip("\r\n")))
-
-
-# ---------------------------------------------------------------------------------------------
-# Tokens stage with cache
-# ---------------------------------------------------------------------------------------------
-TOKENS_FILE = "tokens.parquet"
-KEY_FILE = "tokens.key"
-
-
-def corpus_key(paragraphs: pd.DataFrame, fingerprint: str) -> str:
-    """Cache key: sha256 of the tokenizer fingerprint, every paragraph text in order, and the
-    carried columns (so an edited docvar also invalidates the cache)."""
-    h = hashlib.sha256(fingerprint.encode())
-    for text in paragraphs["text"]:
-        h.update(text.encode("utf-8"))
-        h.update(b"\x1e")
-    carried = [c for c in paragraphs.columns if c != "text"]
-    h.update(json.dumps(carried, ensure_ascii=False).encode())
-    if carried:
-        hashed = pd.util.hash_pandas_object(paragraphs[carried], index=False)
-        h.update(hashed.to_numpy().tobytes())
-    return h.hexdigest()
-
-
-def _read_cached(cache_dir: Path, key: str) -> pd.DataFrame | None:
-    key_path, tokens_path = cache_dir / KEY_FILE, cache_dir / TOKENS_FILE
-    if not (key_path.exists() and tokens_path.exists()):
-        return None
-    try:
-        stored = json.loads(key_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None
-    if stored.get("key") != key or stored.get("sha256") != sha256_file(tokens_path):
-        return None
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(tokens_path)
-    df = table.drop_columns(["tokens"]).to_pandas()
-    df.insert(TOKEN_COLUMNS.index("tokens"), "tokens", table.column("tokens").to_pylist())
-    return df
-
-
-def build_tokens(
-    paragraphs: pd.DataFrame,
-    *,
-    config: TokenConfig,
-    root: str | Path,
-    cache_dir: str | Path,
-    tokenizer: Tokenizer | None = None,
-) -> pd.DataFrame:
-    """Tokenize every paragraph; cached in ``<cache_dir>/tokens.parquet``.
-
-    Parameters
-    ----------
-    paragraphs : DataFrame, one row per paragraph
-        Columns ``doc_id, paragraph, section, text`` plus any docvars.
-    config, root : tokenizer settings and the repo root its paths are relative to.
-    cache_dir : directory of ``tokens.parquet`` and its sidecar ``tokens.key`` (JSON: the key of
-        :func:`corpus_key` and the sha256 of the parquet file). When the key matches, the cached
-        table is read and nothing is segmented.
-    tokenizer : optional prebuilt Tokenizer (must match ``config``); built when omitted.
-
-    Returns
-    -------
-    DataFrame, same rows and order as ``paragraphs``
-        ``doc_id, paragraph, section, tokens`` (list[str]) then the docvars; ``text`` is dropped.
-        Paragraphs left with no tokens are kept (empty list) so docvars stay aligned.
-    """
-    cache_dir = Path(cache_dir)
-    tokenizer = tokenizer if tokenizer is not None else Tokenizer(config, root)
-    if tokenizer.config != config:
-        raise ValueError("tokenizer.config differs from config")
-    key = corpus_key(paragraphs, tokenizer.fingerprint())
-    cached = _read_cached(cache_dir, key)
-    if cached is not None:
-        return cached
-    tokens = tokenizer.tokenize_many(paragraphs["text"].tolist())
-    docvars = [c for c in paragraphs.columns if c not in (*TOKEN_COLUMNS, "text")]
-    out = paragraphs[["doc_id", "paragraph", "section"]].reset_index(drop=True)
-    out["tokens"] = tokens
-    out = pd.concat([out, paragraphs[docvars].reset_index(drop=True)], axis=1)
-    tokens_path = write_parquet(out, cache_dir / TOKENS_FILE)
-    sidecar = {"key": key, "sha256": sha256_file(tokens_path), "rows": len(out)}
-    write_text(cache_dir / KEY_FILE, json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import pytest
 from gensim.corpora import Dictionary
 from gensim.models import CoherenceModel
 
-from analysis.coherence import MEASURES, coherence, coherence_many, count_cooccurrence
 from analysis.topics import build_corpus, fit_lda, top_terms
+from analysis.topics.coherence import MEASURES, coherence, coherence_many, count_cooccurrence
 
 
 def _gensim(texts: list[list[str]], topics: list[list[str]], measure: str) -> np.ndarray:

@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from analysis import io
-from analysis.concepts import (
+from analysis import io, stamps
+from analysis.config import Config
+from analysis.corpus.metadata import DOCVARS
+from analysis.measures.concepts import (
     PER,
     ConceptDictionary,
     ConceptMatcher,
@@ -34,12 +37,11 @@ from analysis.concepts import (
     count_chars,
     load_concepts,
 )
-from analysis.config import Config
-from analysis.corpus import load_corpus
-from analysis.features import Dtm, build_dtm, group_dtm, tfidf_top_terms, trim_dtm
-from analysis.keyness import keyness, one_vs_rest
-from analysis.metadata import DOCVARS
+from analysis.measures.dtm import Dtm, build_dtm, group_dtm, trim_dtm
+from analysis.measures.keyness import keyness, one_vs_rest
+from analysis.measures.tfidf import tfidf_top_terms
 from analysis.progress import progress
+from analysis.results import Results
 
 SECTION_ALL = "all"
 LEVEL_GROUPS = {"national": "national", "province": "province"}  # other levels -> "local"
@@ -275,62 +277,70 @@ def keyness_tables(
     return tables, pd.DataFrame(index)
 
 
-def write_panel(panel: pd.DataFrame, stem: Path) -> list[Path]:
-    """Write the panel as ``stem.csv``, ``stem.parquet`` and Stata ``stem.dta`` (version 118).
+STAGE_CODE = ("measures", "io.py", "results.py", "stamps.py")
+PANEL_LABELS = {
+    "rate": "concept hits per 10,000 characters",
+    "ci_low": "95% bootstrap CI, lower (per 10k chars)",
+    "ci_high": "95% bootstrap CI, upper (per 10k chars)",
+    "rate_tokens": "concept hits per 10,000 tokens",
+    "chars": "characters excluding whitespace",
+    "count": "concept hits (longest match)",
+}
 
-    In the ``.dta``, a missing year is Stata's missing value and strings are UTF-8.
+
+@dataclass(frozen=True)
+class MeasuresResult:
+    """Every table of the measures stage, by file name under ``tables/`` (``keyness/<id>.csv``).
+
+    ``panel`` is the concept panel (written as CSV, Parquet and Stata); ``dropped`` the terms
+    TF-IDF left out with the reason (also among ``tables`` as ``dropped_terms.csv``).
     """
-    paths = [
-        io.write_csv(panel, stem.with_suffix(".csv")),
-        io.write_parquet(panel, stem.with_suffix(".parquet")),
-    ]
+
+    panel: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    dropped: pd.DataFrame
+
+
+def stata_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """The panel as Stata wants it: strings without missing values, ``year`` as float (missing
+    year = Stata's missing value)."""
     stata = panel.copy()
     for col in stata.columns:
         if pd.api.types.is_string_dtype(stata[col]) or stata[col].dtype == object:
             stata[col] = stata[col].astype(object).fillna("").astype(str)
     stata["year"] = stata["year"].astype("float64")
-    labels = {
-        "rate": "concept hits per 10,000 characters",
-        "ci_low": "95% bootstrap CI, lower (per 10k chars)",
-        "ci_high": "95% bootstrap CI, upper (per 10k chars)",
-        "rate_tokens": "concept hits per 10,000 tokens",
-        "chars": "characters excluding whitespace",
-        "count": "concept hits (longest match)",
-    }
-    dta = stem.with_suffix(".dta")
-    with io.atomic_open(dta, "wb") as fh:
-        stata.to_stata(
-            fh,
-            write_index=False,
-            version=118,
-            variable_labels=labels,
-            time_stamp=pd.Timestamp("2000-01-01").to_pydatetime(),
-            data_label="policyshift concept panel",
-        )
-    return [*paths, dta]
+    return stata
 
 
-def build_measures(config: Config, *, results: str | Path) -> list[Path]:
-    """Build every measures table from ``<results>/corpus`` and ``<results>/tokens``.
+def plan_measures(config: Config, results: Results) -> dict[str, Any]:
+    """The stamp a measures run would write: corpus and token tables, the concept dictionary,
+    the ``[measures]`` settings with the seed, and the code."""
+    upstream = [results.documents_path, results.paragraphs_path, results.tokens_path]
+    return stamps.make_stamp(
+        "measures",
+        config=stamps.config_values(config, ["measures"], seed=True),
+        code=STAGE_CODE,
+        upstream=stamps.file_digests(upstream, results.root),
+        inputs=stamps.file_digests([config.path(config.measures.concepts)], config.root),
+        corpus_hash=results.corpus_hash(),
+        seed=config.seed,
+    )
 
-    Returns the paths written; each is recorded in ``<results>/manifest.json`` (stage
-    ``measures``).
-    """
-    results = Path(results)
+
+def compute_measures(
+    paragraphs: pd.DataFrame, tokens: pd.DataFrame, config: Config
+) -> MeasuresResult:
+    """Every measures table from the paragraphs (clean text) and the token table; no writes."""
     cfg = config.measures
-    _, paragraphs = load_corpus(results)
-    tokens = pd.read_parquet(results / "tokens" / "tokens.parquet")
     dictionary = load_concepts(config.path(cfg.concepts))
-    out = results / "tables"
-    written: list[Path] = []
-
     pc = count_paragraph_concepts(paragraphs, tokens, dictionary)
     boot = {"n_boot": cfg.n_boot, "seed": config.seed, "level": cfg.ci_level}
-    written += write_panel(concept_panel(pc, **boot), out / "concept_panel")
-    written.append(io.write_csv(section_shift(pc, **boot), out / "concept_section_shift.csv"))
-    written.append(io.write_csv(dictionary.concepts, out / "concepts.csv"))
-    written.append(io.write_csv(term_panel(pc), out / "term_panel.csv"))
-
+    panel = concept_panel(pc, **boot)
+    tables: dict[str, pd.DataFrame] = {
+        "concept_section_shift.csv": section_shift(pc, **boot),
+        "concepts.csv": dictionary.concepts,
+        "term_panel.csv": term_panel(pc),
+    }
     dtms = {
         "paragraph": build_dtm(tokens, unit="paragraph"),
         "report": build_dtm(tokens, unit="report"),
@@ -339,17 +349,48 @@ def build_measures(config: Config, *, results: str | Path) -> list[Path]:
     top, dropped = tfidf_tables(
         section_dtm, cfg.tfidf_scopes, n=cfg.tfidf_top, min_df=cfg.tfidf_min_df
     )
-    written.append(io.write_csv(top, out / "tfidf_top_terms.csv"))
-    written.append(io.write_csv(dropped, out / "dropped_terms.csv"))
-
-    tables, index = keyness_tables(dtms, cfg.comparisons, cfg.one_vs_rest)
-    for cid, table in tables.items():
-        written.append(io.write_csv(table, out / "keyness" / f"{cid}.csv"))
-    written.append(io.write_csv(index, out / "keyness" / "index.csv"))
-
+    tables["tfidf_top_terms.csv"] = top
+    tables["dropped_terms.csv"] = dropped
+    keyness, index = keyness_tables(dtms, cfg.comparisons, cfg.one_vs_rest)
+    for cid, table in keyness.items():
+        tables[f"keyness/{cid}.csv"] = table
+    tables["keyness/index.csv"] = index
     counts = group_term_counts(dtms["report"], cfg.group_term_docvars, n=cfg.group_terms)
-    written.append(io.write_csv(counts, out / "group_term_counts.csv"))
+    tables["group_term_counts.csv"] = counts
+    return MeasuresResult(panel=panel, tables=tables, dropped=dropped)
 
-    inputs = ["corpus/paragraphs.parquet", "tokens/tokens.parquet", cfg.concepts]
-    io.record_stage(results, "measures", written, config, inputs=inputs)
-    return written
+
+def write_measures(
+    result: MeasuresResult, results: Results, *, stamp: dict[str, Any]
+) -> list[Path]:
+    """Write every table under ``tables/`` as one folder, ``stamp`` last; the panel also as
+    Stata 118 (UTF-8 strings, variable labels, a fixed time stamp so the bytes are stable)."""
+    with results.write_stage("measures", reads=["ingest", "tokens"]) as out:
+        out.csv(result.panel, "concept_panel.csv")
+        out.parquet(result.panel, "concept_panel.parquet")
+        with io.atomic_open(out.path("concept_panel.dta"), "wb") as fh:
+            stata_panel(result.panel).to_stata(
+                fh,
+                write_index=False,
+                version=118,
+                variable_labels=PANEL_LABELS,
+                time_stamp=pd.Timestamp("2000-01-01").to_pydatetime(),
+                data_label="policyshift concept panel",
+            )
+        for name, table in result.tables.items():
+            out.csv(table, name)
+        out.stamp = stamp
+    return out.final_paths()
+
+
+def build_measures(config: Config, *, results: str | Path | Results) -> list[Path]:
+    """Build every measures table from ``<results>/corpus`` and ``<results>/tokens``.
+
+    Returns the paths written; each is recorded in ``<results>/manifest.json`` (stage
+    ``measures``).
+    """
+    results = results if isinstance(results, Results) else Results(results)
+    with results.reading("ingest", "tokens"):
+        stamp = plan_measures(config, results)
+        result = compute_measures(results.paragraphs(), results.tokens(), config)
+        return write_measures(result, results, stamp=stamp)

@@ -12,17 +12,18 @@ from conftest import ROOT
 from scipy import sparse
 
 from analysis import cli
-from analysis.concepts import (
+from analysis.measures import build_measures, count_paragraph_concepts
+from analysis.measures.concepts import (
     ConceptMatcher,
     bootstrap_rates,
     concept_rates,
     load_concepts,
     resample_weights,
 )
-from analysis.features import build_dtm, group_dtm, tfidf_top_terms, trim_dtm
-from analysis.keyness import KEYNESS_COLUMNS, keyness, keyness_counts
-from analysis.kwic import KWIC_COLUMNS, kwic
-from analysis.measures import build_measures, count_paragraph_concepts
+from analysis.measures.dtm import build_dtm, group_dtm, trim_dtm
+from analysis.measures.keyness import KEYNESS_COLUMNS, keyness, keyness_counts
+from analysis.measures.kwic import KWIC_COLUMNS, kwic
+from analysis.measures.tfidf import tfidf_top_terms
 
 ZHEJIANG_LOCAL = "province == '浙江省' and level in ['prefecture', 'county-level']"
 OTHER_LOCAL = "province != '浙江省' and level in ['prefecture', 'county-level']"
@@ -259,7 +260,7 @@ def test_planted_term_tops_tfidf():
     counts[:, 50] = 0
     counts[2, 50] = 12
     docvars = pd.DataFrame({"doc_id": [f"d{i}" for i in range(6)]})
-    from analysis.features import Dtm
+    from analysis.measures.dtm import Dtm
 
     dtm = Dtm(sparse.csr_matrix(counts), vocab, docvars)
     dtm = Dtm(dtm.counts, vocab, docvars)
@@ -296,7 +297,7 @@ def test_keyness_statistics_match_scipy():
 def test_keyness_recovers_zhejiang_vocabulary(tokens):
     dtm = build_dtm(tokens, unit="report")
     table = keyness(dtm, ZHEJIANG_LOCAL, OTHER_LOCAL).set_index("term")
-    from analysis.keyness import select
+    from analysis.measures.keyness import select
 
     zj, other = select(dtm.docvars, ZHEJIANG_LOCAL), select(dtm.docvars, OTHER_LOCAL)
     assert zj.sum() == 7 and other.sum() == 21

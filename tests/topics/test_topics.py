@@ -28,7 +28,7 @@ from analysis.topics import (
     select_k,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 METRICS = ["c_v", "c_npmi", "u_mass", "perplexity", "diversity", "exclusivity"]
 
 

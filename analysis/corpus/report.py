@@ -1,0 +1,87 @@
+"""The ingest report in Markdown (``<results>/corpus/ingest_report.md``): every input file, what
+each cleaning rule removed, the quality flags, restorations and where metadata came from."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def render_report(
+    documents: pd.DataFrame, report: pd.DataFrame, rules: pd.DataFrame, restorations: pd.DataFrame
+) -> str:
+    """Markdown ingest report: files, rejections, cleaning per rule, flags, restorations."""
+    n_files = len(report)
+    lines = [
+        "# Ingest report",
+        "",
+        f"{n_files} input files; {len(documents)} reports.",
+        "",
+        "## Files",
+        "",
+        "| file | status | reports | encoding | reason | doc_ids |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in report.astype(object).fillna("").itertuples():
+        lines.append(
+            f"| {r.file} | {r.status} | {r.reports} | {getattr(r, 'encoding', '')} | "
+            f"{r.reason} | {r.doc_ids} |"
+        )
+    lines += [
+        "",
+        "## What each cleaning rule removed or changed (characters)",
+        "",
+        "| rule | reports | characters |",
+        "|---|---|---|",
+    ]
+    if len(rules):
+        agg = rules.groupby("rule")["chars"].agg(["count", "sum"]).sort_index()
+        lines += [f"| {k} | {v['count']} | {v['sum']} |" for k, v in agg.iterrows()]
+    lines += [
+        "",
+        "## Quality flags",
+        "",
+        "| doc_id | truncated | abridged | masked restored / unresolved | number gaps "
+        "| traditional->simplified | duplicate_of |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    flagged = documents[
+        documents["truncated"]
+        | documents["abridged"]
+        | (documents["masked_restored"] + documents["masked_unresolved"] > 0)
+        | documents["numbers_deleted"]
+        | (documents["t2s_converted"] > 0)
+        | documents["duplicate_of"].notna()
+    ]
+    for d in flagged.itertuples():
+        lines.append(
+            f"| {d.doc_id} | {d.truncated} | {d.abridged} | {d.masked_restored} / "
+            f"{d.masked_unresolved} | {d.number_gaps} | {d.t2s_converted} | "
+            f"{d.duplicate_of or ''} |"
+        )
+    if len(restorations):
+        lines += [
+            "",
+            "## Masked characters",
+            "",
+            "Restored from corpus statistics (see `restorations.csv` for every one):",
+            "",
+            "| restored as | count | mean confidence |",
+            "|---|---|---|",
+        ]
+        agg = restorations.groupby("char")["confidence"].agg(["count", "mean"])
+        lines += [f"| {k} | {int(v['count'])} | {v['mean']:.2f} |" for k, v in agg.iterrows()]
+    src_cols = [c for c in documents.columns if c.endswith("_source")]
+    lines += [
+        "",
+        "## Where metadata came from",
+        "",
+        "| field | table | user | inferred | missing |",
+        "|---|---|---|---|---|",
+    ]
+    for c in src_cols:
+        vc = documents[c].value_counts()
+        lines.append(
+            f"| {c[:-7]} | {vc.get('table', 0)} | {vc.get('user', 0)} | "
+            f"{vc.get('inferred', 0)} | {vc.get('missing', 0)} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,197 @@
+"""Running the stages: each is skipped when its stamp says it is up to date, else rerun with the
+reason said; :func:`run_all` runs ingest -> tokens -> measures -> topics -> figures.
+
+A stage is up to date when the stamp on disk (:mod:`analysis.stamps`) equals the one this run
+would write (same upstream tables, input files, config sections, code and package versions) and
+every output it lists is on disk with its recorded sha256. ``force`` reruns regardless.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from analysis import stamps
+from analysis.config import Config
+from analysis.results import Results
+
+Status = Literal["ran", "up to date"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one stage: ``status``, the ``reasons`` it ran, wall ``seconds`` and a
+    one-line ``summary`` of its outputs."""
+
+    stage: str
+    status: Status
+    reasons: tuple[str, ...] = ()
+    seconds: float = 0.0
+    summary: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def line(self) -> str:
+        """``measures: ran in 8.1 s (config [measures] changed): 18 tables`` or ``...: up to date``."""
+        if self.status == "up to date":
+            return f"{self.stage}: up to date" + (f" ({self.summary})" if self.summary else "")
+        why = "; ".join(self.reasons[:3]) + ("; ..." if len(self.reasons) > 3 else "")
+        text = f"{self.stage}: ran in {self.seconds:.1f} s ({why})"
+        return text + (f": {self.summary}" if self.summary else "")
+
+
+def results_of(cfg: Config, results: str | Path | Results | None = None) -> Results:
+    """The :class:`Results` of ``results`` (default: the config's), figures in the config's
+    ``[figures] out``."""
+    if isinstance(results, Results):
+        return results
+    root = cfg.path(results or cfg.results)
+    return Results(root, figures=cfg.path(cfg.figures.out))
+
+
+def _run(
+    stage: str,
+    results: Results,
+    reads: Sequence[str],
+    plan: Callable[[], dict[str, Any]],
+    build: Callable[[dict[str, Any]], str],
+    *,
+    force: bool,
+) -> Outcome:
+    with results.reading(*reads):
+        stamp = plan()
+        old = results.stamp(stage)
+        reasons = ["--force"] if force else stamps.stale_reasons(old, stamp)
+        if not reasons and old is not None:
+            reasons = stamps.output_reasons(old, results.stage_dir(stage))
+        if not reasons:
+            return Outcome(stage, "up to date")
+        t0 = time.perf_counter()
+        summary = build(stamp)
+        return Outcome(stage, "ran", tuple(reasons), time.perf_counter() - t0, summary)
+
+
+def run_ingest(
+    cfg: Config,
+    results: Results,
+    *,
+    paths: Sequence[str | Path] | None = None,
+    metadata: Sequence[str | Path] | None = None,
+    force: bool = False,
+) -> Outcome:
+    """Ingest ``paths`` (default ``[ingest] raw``) unless the corpus is up to date."""
+    from analysis.corpus.ingest import compute_corpus, plan_ingest, write_corpus
+
+    paths = list(paths) if paths else None
+    metadata = list(metadata) if metadata is not None else None
+
+    def build(stamp: dict[str, Any]) -> str:
+        corpus = compute_corpus(paths, config=cfg, metadata=metadata)
+        write_corpus(corpus, results, cfg, stamp=stamp)
+        rep = corpus.report
+        status = rep["status"].str.replace(r"split into \d+", "split", regex=True)
+        counts = ", ".join(f"{n} {s}" for s, n in status.value_counts().items())
+        return (
+            f"{len(rep)} files ({counts}) -> {len(corpus.documents)} reports, "
+            f"{len(corpus.paragraphs)} paragraphs; corpus {corpus.corpus_hash}"
+        )
+
+    return _run(
+        "ingest",
+        results,
+        (),
+        lambda: plan_ingest(paths, config=cfg, metadata=metadata),
+        build,
+        force=force,
+    )
+
+
+def run_tokens(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
+    """Segment the paragraphs unless the token table is up to date (reusing its cache)."""
+    from analysis.tokens.cache import compute_tokens, plan_tokens, write_tokens
+
+    def build(stamp: dict[str, Any]) -> str:
+        tokens, key = compute_tokens(
+            results.paragraphs(), config=cfg.tokens, root=cfg.root, cache_dir=results.tokens_dir
+        )
+        write_tokens(tokens, key, results, stamp=stamp)
+        n = int(tokens["tokens"].map(len).sum())
+        return f"{len(tokens)} paragraphs, {n} tokens"
+
+    return _run(
+        "tokens", results, ("ingest",), lambda: plan_tokens(cfg, results), build, force=force
+    )
+
+
+def run_measures(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
+    """Build the measures tables unless they are up to date."""
+    from analysis.measures.build import compute_measures, plan_measures, write_measures
+
+    def build(stamp: dict[str, Any]) -> str:
+        result = compute_measures(results.paragraphs(), results.tokens(), cfg)
+        written = write_measures(result, results, stamp=stamp)
+        return f"{len(written)} tables -> {results.tables_dir}"
+
+    return _run(
+        "measures",
+        results,
+        ("ingest", "tokens"),
+        lambda: plan_measures(cfg, results),
+        build,
+        force=force,
+    )
+
+
+def run_topics(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
+    """Fit the topic models unless their outputs are up to date."""
+    from analysis.topics.build import compute_topics, plan_topics, write_topics
+
+    def build(stamp: dict[str, Any]) -> str:
+        output = compute_topics(results.tokens(), cfg)
+        written = write_topics(output, results, stamp=stamp)
+        return f"K = {output.result.selection['k']}, {len(written)} outputs -> {results.topics_dir}"
+
+    return _run(
+        "topics", results, ("tokens",), lambda: plan_topics(cfg, results), build, force=force
+    )
+
+
+def run_figures(
+    cfg: Config,
+    results: Results,
+    *,
+    only: Sequence[str] | None = None,
+    force: bool = False,
+) -> Outcome:
+    """Draw the figures whose inputs, settings or code changed (all with ``force``)."""
+    from analysis.figures import build_figures
+
+    t0 = time.perf_counter()
+    drawn = build_figures(
+        cfg, results=results.root, out=results.figures_dir, only=only, force=force
+    )
+    figures = sorted({p.stem for p in drawn if p.suffix in (".png", ".pdf")})
+    if not figures:
+        return Outcome("figures", "up to date")
+    reasons = ("--force",) if force else (f"{len(figures)} figure(s) out of date",)
+    summary = f"{', '.join(figures)} -> {results.figures_dir}"
+    return Outcome("figures", "ran", reasons, time.perf_counter() - t0, summary)
+
+
+def run_all(
+    cfg: Config,
+    results: Results,
+    *,
+    force: bool = False,
+    report: Callable[[Outcome], None] = lambda outcome: None,
+) -> list[Outcome]:
+    """Run every stage in order (each skipped when up to date); ``report`` is called after
+    each stage with its outcome."""
+    outcomes = []
+    for step in (run_ingest, run_tokens, run_measures, run_topics, run_figures):
+        outcome = step(cfg, results, force=force)
+        report(outcome)
+        outcomes.append(outcome)
+    return outcomes

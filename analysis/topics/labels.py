@@ -1,0 +1,66 @@
+"""Term scores and topic labels: FREX, LDAvis relevance, human labels from the config."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.stats import rankdata
+
+from analysis.config import TopicsConfig
+from analysis.topics.preprocessing import TopicCorpus
+
+
+def frex(topic_term: np.ndarray, *, weight: float = 0.5) -> np.ndarray:
+    """FREX score (K, V) in (0, 1]: weighted harmonic mean of the within-topic rank shares of
+    exclusivity (weight ``weight``) and probability (stm ``calcfrex``)."""
+    phi = np.asarray(topic_term)
+    excl = phi / phi.sum(axis=0, keepdims=True)
+    v = phi.shape[1]
+    freq_score = rankdata(phi, axis=1) / v
+    excl_score = rankdata(excl, axis=1) / v
+    return 1.0 / (weight / excl_score + (1.0 - weight) / freq_score)
+
+
+def relevance(topic_term: np.ndarray, term_share: np.ndarray, *, lam: float = 0.6) -> np.ndarray:
+    """LDAvis relevance (K, V): ``lam log phi_kw + (1 - lam) log(phi_kw / p_w)``."""
+    log_phi = np.log(np.asarray(topic_term))
+    return lam * log_phi + (1.0 - lam) * (log_phi - np.log(term_share))
+
+
+def parse_labels(entries: Sequence[str], k: int) -> dict[int, tuple[str, str]]:
+    """``{topic: (label_zh, label_en)}`` from ``"id=中文|English"`` entries (either may be empty)."""
+    out: dict[int, tuple[str, str]] = {}
+    for entry in entries:
+        m = re.fullmatch(r"\s*(\d+)\s*=\s*([^|]*?)\s*(?:\|\s*(.*?)\s*)?", entry)
+        if not m:
+            raise ValueError(f"topic label {entry!r} is not of the form 'id=中文|English'")
+        topic = int(m.group(1))
+        if topic >= k:
+            raise ValueError(f"topic label {entry!r}: the model has topics 0..{k - 1}")
+        out[topic] = (m.group(2), m.group(3) or "")
+    return out
+
+
+def relevance_top(
+    topic_term: np.ndarray, corpus: TopicCorpus, config: TopicsConfig, n: int
+) -> np.ndarray:
+    """Ids (K, n) of each topic's top terms by LDAvis relevance (``relevance_lambda``)."""
+    counts = np.asarray(corpus.dtm.sum(axis=0)).ravel()
+    rel = relevance(topic_term, counts / counts.sum(), lam=config.relevance_lambda)
+    return np.argsort(-rel, axis=1, kind="stable")[:, :n]
+
+
+def topic_labels(
+    top: Sequence[Sequence[str]], config: TopicsConfig, k: int
+) -> tuple[list[str], list[str]]:
+    """(label_zh, label_en) per topic: the config's labels when ``k == labels_k``, else the
+    first three terms of ``top`` (zh; the top terms by relevance) and ``"Topic k"`` (en)."""
+    human = parse_labels(config.labels, k) if config.labels and k == config.labels_k else {}
+    zh, en = [], []
+    for t in range(k):
+        h_zh, h_en = human.get(t, ("", ""))
+        zh.append(h_zh or "/".join(top[t][:3]))
+        en.append(h_en or f"Topic {t}")
+    return zh, en
