@@ -609,3 +609,15 @@ def test_topic_labels_use_the_chinese_label_when_english_is_the_default(tmp_path
     io.write_csv(topics, tmp_path / "topics" / "topics.csv")
     labels = read_topics(tmp_path)["label"].tolist()
     assert labels == ["T0 Rural revitalisation (乡村振兴)", "T1 就业/建设/发展 *"]
+
+
+def test_topic_selection_names_the_exclusivity_it_draws(fast_cfg, synthetic):
+    topics = dataclasses.replace(fast_cfg.topics, coherence_top_n=7)
+    fig = make_figure(
+        "topic_selection", results=synthetic, cfg=dataclasses.replace(fast_cfg, topics=topics)
+    )
+    texts = figure_texts(fig)
+    assert "exclusivity of the top-7 terms (higher is better)" in texts
+    assert not any(
+        "FREX" in t for t in texts
+    )  # the column is not FREX (analysis.topics.exclusivity)
