@@ -12,14 +12,16 @@ from analysis.figures.draw import SERIES_COLOR, panel_grid
 
 SELECTION = "topics/model_selection.csv"
 CHOICE = "topics/selection.json"
-# Known metrics, their axis title and which direction is better.
+# Known metrics, their axis title and which direction is better. ``{n}`` in a title is the
+# ``[topics] coherence_top_n`` the metric was scored on. ``exclusivity`` is the mean over topics
+# and their top-n terms of phi_kw / sum_j phi_jw (``analysis.topics.exclusivity``), not FREX.
 METRICS: dict[str, tuple[str, str]] = {
     "c_v": ("C_v coherence", "higher"),
     "c_npmi": ("NPMI coherence", "higher"),
     "u_mass": ("UMass coherence", "higher"),
     "perplexity": ("held-out perplexity", "lower"),
     "diversity": ("topic diversity", "higher"),
-    "exclusivity": ("exclusivity (FREX)", "higher"),
+    "exclusivity": ("exclusivity of the top-{n} terms", "higher"),
 }
 NCOLS = 3
 
@@ -53,6 +55,7 @@ def make(results: Path, cfg: Config) -> Figure:
         ax.plot(mean.index, mean["mean"], color=SERIES_COLOR, marker="o", markersize=3)
         ax.axvline(k_star, color="#D55E00", linestyle="--", linewidth=1.0)
         title, better = METRICS[metric]
+        title = title.format(n=cfg.topics.coherence_top_n)
         ax.set_title(f"{title} ({better} is better)")
         ax.set_xticks(sorted(table["k"].unique()))
     for ax in axes[-NCOLS:]:

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib import ft2font
+from matplotlib import font_manager, ft2font
 from matplotlib.figure import Figure
 
 from analysis import io
 from analysis.config import Config
-from analysis.figures import REGISTRY, FigureError, build_figures, make_figure
+from analysis.figures import REGISTRY, FigureError, build_figures, fonts, make_figure
 from analysis.figures.fonts import check_strings, missing_chars, resolve_font
 from analysis.figures.render import figure_texts, render
 from analysis.figures.style import figure_style
@@ -477,14 +477,114 @@ def test_missing_column_is_an_error_naming_table_and_column(fast_cfg, synthetic,
         build_figures(fast_cfg, results=results, out=tmp_path / "out", only=["review_plan_shift"])
 
 
-def test_configured_font_takes_precedence_and_must_exist(fast_cfg, tmp_path):
+def _with_font(cfg: Config, font: str) -> Config:
+    return dataclasses.replace(cfg, figures=dataclasses.replace(cfg.figures, font=font))
+
+
+@pytest.fixture
+def font_list():
+    """matplotlib's font list, restored (with its lookup cache cleared) after the test."""
+    manager = font_manager.fontManager
+    saved = list(manager.ttflist)
+    yield manager.ttflist
+    manager.ttflist[:] = saved
+    manager._findfont_cached.cache_clear()
+
+
+@pytest.fixture
+def installed_copy(fast_cfg, tmp_path, font_list):
+    """A copy of the shipped Noto Sans CJK SC that matplotlib's font manager lists first, as if
+    installed on the system (same family name, another file)."""
+    copy = tmp_path / "system-fonts" / "NotoSansCJKsc-Regular.otf"
+    copy.parent.mkdir()
+    shutil.copyfile(resolve_font(fast_cfg).path, copy)
+    font_list.insert(0, font_manager.ttfFontProperty(ft2font.FT2Font(str(copy))))
+    font_manager.fontManager._findfont_cached.cache_clear()  # lookups so far were without it
+    return copy
+
+
+def _matplotlib_file(family: str) -> Path:
+    return Path(font_manager.findfont(font_manager.FontProperties(family=[family])))
+
+
+def test_default_font_is_the_pinned_mplfonts_file(fast_cfg):
+    assert fast_cfg.figures.font == ""
+    font = resolve_font(fast_cfg)
+    assert font.source == "mplfonts"
+    assert (font.path.parent.parent.name, font.path.parent.name) == ("mplfonts", "fonts")
+    assert (font.path.name, font.name) == ("NotoSansCJKsc-Regular.otf", "Noto Sans CJK SC")
+    assert io.sha256_file(font.path) == fonts.MPLFONTS_SHA256
+    assert fonts.MPLFONTS_SHA256 == (
+        "1652500938055a232cfbfa321de6ebaadfc5635dd9f75e369bc991d14a6512dd"
+    )
+    assert _matplotlib_file(font.name) == font.path
+
+
+def test_default_font_wins_over_an_installed_font_of_its_family(fast_cfg, installed_copy):
+    assert _matplotlib_file("Noto Sans CJK SC") == installed_copy  # listed first, wins a tie
+    font = resolve_font(fast_cfg)
+    assert font.source == "mplfonts" and font.path != installed_copy
+    assert _matplotlib_file(font.name) == font.path  # so the figure bytes do not depend on it
+
+
+def test_default_font_with_another_sha256_is_an_error(fast_cfg, monkeypatch):
+    actual = io.sha256_file(resolve_font(fast_cfg).path)
+    monkeypatch.setattr(fonts, "MPLFONTS_SHA256", "0" * 64)
+    with pytest.raises(FigureError) as err:
+        resolve_font(fast_cfg)
+    message = str(err.value)
+    assert "NotoSansCJKsc-Regular.otf" in message
+    assert f"sha256 {actual}, expected {'0' * 64}" in message
+    assert "set [figures] font" in message
+
+
+def test_configured_font_file_is_used_unpinned_and_must_exist(fast_cfg, tmp_path, font_list):
     shipped = resolve_font(fast_cfg)
-    chosen = dataclasses.replace(fast_cfg.figures, font=str(shipped.path))
-    font = resolve_font(dataclasses.replace(fast_cfg, figures=chosen))
-    assert (font.source, font.path) == ("config", shipped.path.resolve())
-    missing = dataclasses.replace(fast_cfg.figures, font="fonts/none.otf")
+    tampered = tmp_path / "tampered.otf"
+    tampered.write_bytes(shipped.path.read_bytes() + b"\0" * 16)  # other bytes, same font
+    font = resolve_font(_with_font(fast_cfg, str(tampered)))
+    assert (font.source, font.path, font.name) == ("config", tampered, "Noto Sans CJK SC")
+    assert io.sha256_file(font.path) != fonts.MPLFONTS_SHA256
+    assert _matplotlib_file(font.name) == tampered  # wins over the shipped file of its family
     with pytest.raises(FigureError, match=r"no such font file fonts/none.otf"):
-        resolve_font(dataclasses.replace(fast_cfg, figures=missing))
+        resolve_font(_with_font(fast_cfg, "fonts/none.otf"))
+
+
+def test_family_name_resolves_via_the_font_manager(fast_cfg, installed_copy):
+    resolve_font(fast_cfg)  # the shipped file of the same family is registered: not "system"
+    font = resolve_font(_with_font(fast_cfg, "noto sans CJK SC"))
+    assert (font.source, font.path, font.name) == ("system", installed_copy, "Noto Sans CJK SC")
+    assert _matplotlib_file(font.name) == installed_copy
+
+
+def test_family_name_of_a_really_installed_cjk_font(fast_cfg):
+    installed = [
+        e for e in font_manager.fontManager.ttflist
+        if e.name == "Noto Sans CJK SC" and e.index == 0 and Path(e.fname) not in fonts._added
+    ]  # fmt: skip
+    if not installed:
+        pytest.skip(
+            "no system Noto Sans CJK SC installed (`fc-list :lang=zh` is empty here); "
+            "test_family_name_resolves_via_the_font_manager covers the lookup with a copy"
+        )
+    font = resolve_font(_with_font(fast_cfg, "Noto Sans CJK SC"))
+    assert font.source == "system" and font.path in {Path(e.fname) for e in installed}
+
+
+def test_unknown_family_name_is_an_error_naming_it(fast_cfg):
+    with pytest.raises(FigureError, match=r"no installed font has the family 'No Such Sans SC'"):
+        resolve_font(_with_font(fast_cfg, "No Such Sans SC"))
+
+
+def test_family_only_in_a_later_face_of_a_collection_is_an_error(fast_cfg, font_list):
+    entry = font_manager.ttfFontProperty(ft2font.FT2Font(str(resolve_font(fast_cfg).path)))
+    font_list.append(
+        dataclasses.replace(
+            entry, fname="/usr/share/fonts/NotoSansCJK.ttc", name="Collected Sans SC", index=2
+        )
+    )
+    with pytest.raises(FigureError, match=r"'Collected Sans SC' is installed only as a later face"):
+        resolve_font(_with_font(fast_cfg, "Collected Sans SC"))
 
 
 def test_corpus_overview_from_the_real_corpus(ingested, results_dir, fast_cfg):
@@ -509,3 +609,15 @@ def test_topic_labels_use_the_chinese_label_when_english_is_the_default(tmp_path
     io.write_csv(topics, tmp_path / "topics" / "topics.csv")
     labels = read_topics(tmp_path)["label"].tolist()
     assert labels == ["T0 Rural revitalisation (乡村振兴)", "T1 就业/建设/发展 *"]
+
+
+def test_topic_selection_names_the_exclusivity_it_draws(fast_cfg, synthetic):
+    topics = dataclasses.replace(fast_cfg.topics, coherence_top_n=7)
+    fig = make_figure(
+        "topic_selection", results=synthetic, cfg=dataclasses.replace(fast_cfg, topics=topics)
+    )
+    texts = figure_texts(fig)
+    assert "exclusivity of the top-7 terms (higher is better)" in texts
+    assert not any(
+        "FREX" in t for t in texts
+    )  # the column is not FREX (analysis.topics.exclusivity)
