@@ -31,7 +31,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-import annotated_types as at
 from pydantic import (
     BeforeValidator,
     ConfigDict,
@@ -105,6 +104,7 @@ class _Hint:
     """Annotation metadata: the ``allowed`` text of a setting (pydantic ignores it)."""
 
     text: str
+    plural: str = ""  # in "a list of ..."
 
 
 def _fspath(value: Any) -> Any:
@@ -139,21 +139,24 @@ PathStr = Annotated[
     str,
     StringConstraints(strict=True, min_length=1),
     BeforeValidator(_fspath),
-    _Hint("a path, relative to the config root"),
+    _Hint("a path, relative to the config root", "paths, relative to the config root"),
 ]
 FilePath = Annotated[
     str,
     StringConstraints(strict=True, min_length=1),
     BeforeValidator(_fspath),
-    _Hint("an existing file, relative to the config root"),
+    _Hint(
+        "an existing file, relative to the config root",
+        "existing files, relative to the config root",
+    ),
 ]
 Docvar = Annotated[str, StringConstraints(strict=True, pattern=_NAME_PATTERN)]
 SafeId = Annotated[str, StringConstraints(strict=True, pattern=_ID_PATTERN)]
 Char = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=1)]
 Year = Annotated[str, StringConstraints(strict=True, pattern=r"^\d{4}$")]
-Count = Annotated[int, Strict(), at.Ge(1)]
-Share = Annotated[float, Strict(), at.Ge(0), at.Le(1)]
-K = Annotated[int, Strict(), at.Ge(2)]
+Count = Annotated[int, Strict(), Field(ge=1)]
+Share = Annotated[float, Strict(), Field(ge=0, le=1)]
+K = Annotated[int, Strict(), Field(ge=2)]
 
 _SECTION = ConfigDict(extra="forbid")
 
@@ -377,7 +380,7 @@ class Effect:
     """
 
     subset: Literal["all", "national", "subnational"]
-    covariates: Annotated[tuple[Docvar, ...], at.MinLen(1)]
+    covariates: Annotated[tuple[Docvar, ...], Field(min_length=1)]
 
     @field_validator("covariates")
     @classmethod
@@ -464,8 +467,12 @@ class TopicsConfig:
     engine: Literal["gensim", "tomotopy"] = "gensim"
     # Model selection grid: every K x every seed. Seeds are replicate ids; the random state of a
     # fit is derived from (Config.seed, K, seed).
-    k_grid: Annotated[tuple[K, ...], at.MinLen(1)] = (5, 10, 15, 20, 25, 30, 40)
-    seeds: Annotated[tuple[Annotated[int, Strict(), at.Ge(0)], ...], at.MinLen(1)] = (1, 2, 3)
+    k_grid: Annotated[tuple[K, ...], Field(min_length=1)] = (5, 10, 15, 20, 25, 30, 40)
+    seeds: Annotated[tuple[Annotated[int, Strict(), Field(ge=0)], ...], Field(min_length=1)] = (
+        1,
+        2,
+        3,
+    )
     # gensim: passes over the training units, E-step iterations per unit, units per online
     # update (0 = ceil(training units / 10), at most 2000: ten updates per pass).
     passes: Count = 10
@@ -483,14 +490,14 @@ class TopicsConfig:
     select_metric: Literal["c_npmi", "c_v", "u_mass"] = "c_npmi"
     select_rule: Literal["one_se", "best"] = "one_se"
     # Fixed K overriding the rule (0 = use the rule); need not be in k_grid.
-    chosen_k: Annotated[int, Strict(), at.Ge(0), _Hint("0 (use the rule) or a K >= 2")] = 0
+    chosen_k: Annotated[int, Strict(), Field(ge=0), _Hint("0 (use the rule) or a K >= 2")] = 0
     # Stability: fits at the chosen K (the grid's seeds first, then further seeds); a topic is
     # stable when its mean matched cosine similarity across fits is at least the threshold.
     n_stability_seeds: Count = 5
     stability_threshold: Share = 0.8
     # Human labels of the chosen model's topics, "id=中文|English", used when K == labels_k.
     labels: tuple[Annotated[TopicLabel, BeforeValidator(_label_from_spec)], ...] = ()
-    labels_k: Annotated[int, Strict(), at.Ge(0), _Hint("0 (no labels) or a K >= 2")] = 0
+    labels_k: Annotated[int, Strict(), Field(ge=0), _Hint("0 (no labels) or a K >= 2")] = 0
     # Terms listed per topic; FREX weight on exclusivity (stm: 0.5); LDAvis relevance lambda.
     top_n: Count = 20
     frex_weight: Share = 0.5
@@ -765,7 +772,7 @@ def _describe(tp: Any, meta: Sequence[Any] = (), *, plural: bool = False) -> str
     tp, meta = _unwrap(tp, meta)
     for m in meta:
         if isinstance(m, _Hint):
-            return m.text
+            return (m.plural or m.text) if plural else m.text
     bounds = []
     for m in meta:
         for attr, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
@@ -1136,7 +1143,7 @@ def load(path: str | Path | None = None) -> Config:
 _STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _BACKTICKED = re.compile(r"`([^`]+)`")
 # An identifier not part of a number (2e5), an attribute (.str) or a local (@x), not called.
-_IDENTIFIER = re.compile(r"(?<![\w.@])([^\W\d]\w*)(?!\s*\()")
+_IDENTIFIER = re.compile(r"(?<![\w.@])([^\W\d]\w*)\b(?!\s*\()")
 _QUERY_WORDS = frozenset({"and", "or", "not", "in", "is", "True", "False", "None"})
 # Columns of the paragraph unit that reports (and report-unit comparisons) do not have.
 _PARAGRAPH_ONLY = ("paragraph", "section")
