@@ -17,10 +17,13 @@ import pandas as pd
 from analysis import config as config_mod
 from analysis import io
 
+DEBUG_HELP = "show the traceback of an error (a bad config exits 2 with one message)"
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", metavar="DIR", help="results directory (default: config)")
     p.add_argument("--config", metavar="TOML", help="config file (default: ./params.toml)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -236,6 +239,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all commands."""
     parser = argparse.ArgumentParser(prog="policyshift", description=__doc__.split("\n")[0])
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help=COMMANDS["ingest"][1])
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: data/raw)")
@@ -281,6 +285,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``policyshift`` console script."""
+    """Entry point of the ``policyshift`` console script.
+
+    The config is loaded and checked before the command runs (for ``measures`` and ``topics``
+    also its docvars against the token cache, when there is one): a bad config prints
+    ``policyshift <command>: <message>`` and returns 2; ``--debug`` shows the traceback instead.
+    """
     args = build_parser().parse_args(argv)
-    return COMMANDS[args.command][0](args)
+    try:
+        cfg = config_mod.load(args.config)
+        if args.command in ("measures", "topics"):
+            cache = _results(cfg, args) / "tokens" / "tokens.parquet"
+            if cache.is_file():
+                import pyarrow.parquet as pq
+
+                columns = pq.read_schema(cache).names
+                config_mod.check_docvars(cfg, columns, stage=args.command)
+    except ValueError as exc:  # every error of loading a config is a ValueError (ConfigError)
+        error: ValueError = exc
+    else:
+        try:
+            return COMMANDS[args.command][0](args)
+        except config_mod.ConfigError as exc:  # a config check inside the command
+            error = exc
+    if args.debug:
+        raise error
+    print(f"policyshift {args.command}: {error}", file=sys.stderr)
+    return 2
