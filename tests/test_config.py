@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -135,6 +136,7 @@ def test_typed_values():
     assert [lab.spec for lab in topics.labels] == ["0=甲|Alpha", "3=丁|"]
     assert isinstance(cfg.tokens.stopwords, tuple) and isinstance(cfg.figures.wordcloud_size, tuple)
     assert Comparison(id="x", target="year == 1", reference="rest").label == "x"
+    assert pickle.loads(pickle.dumps(cfg)) == cfg  # configs travel to worker processes
 
 
 def test_keyword_construction_and_replace_validate():
