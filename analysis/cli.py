@@ -19,10 +19,13 @@ from analysis import io
 from analysis.pipeline import Outcome
 from analysis.results import Results
 
+DEBUG_HELP = "show the traceback of an error (a bad config exits 2 with one message)"
+
 
 def _common(p: argparse.ArgumentParser, *, stage: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--results", metavar="DIR", help="results directory (default: config)")
     p.add_argument("--config", metavar="TOML", help="config file (default: ./params.toml)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     if stage:
         p.add_argument("--force", action="store_true", help="rerun even when up to date")
     return p
@@ -229,6 +232,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all commands."""
     parser = argparse.ArgumentParser(prog="policyshift", description=__doc__.split("\n")[0])
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help=COMMANDS["ingest"][1])
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: data/raw)")
@@ -275,6 +279,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``policyshift`` console script."""
+    """Entry point of the ``policyshift`` console script.
+
+    The config is loaded and checked before the command does any work. An error that is the
+    user's to fix (a bad config value, a metadata table, a missing stage output) prints
+    ``policyshift <command>: <message>`` and returns 2; ``--debug`` shows the traceback instead.
+    """
+    from analysis.corpus import MetadataError
+    from analysis.results import ResultsError
+
     args = build_parser().parse_args(argv)
-    return COMMANDS[args.command][0](args)
+    try:
+        config_mod.load(args.config)
+        return COMMANDS[args.command][0](args)
+    except (config_mod.ConfigError, MetadataError, ResultsError) as exc:
+        if args.debug:
+            raise
+        print(f"policyshift {args.command}: {exc}", file=sys.stderr)
+        return 2

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import sparse
 
 from analysis import io, stamps
-from analysis.config import Config
+from analysis.config import Comparison, Config, check_docvars
 from analysis.corpus.metadata import DOCVARS
 from analysis.measures.concepts import (
     PER,
@@ -224,7 +224,7 @@ def group_term_counts(report_dtm: Dtm, docvars: Sequence[str], *, n: int) -> pd.
 
 
 def keyness_tables(
-    dtms: dict[str, Dtm], comparisons: Sequence[dict[str, str]], one_vs_rest_by: str
+    dtms: dict[str, Dtm], comparisons: Sequence[Comparison], one_vs_rest_by: str
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Run every configured comparison and the one-vs-rest tables of ``one_vs_rest_by``.
 
@@ -234,20 +234,15 @@ def keyness_tables(
     """
     tables, index = {}, []
     for comp in comparisons:
-        missing = {"id", "target", "reference"} - set(comp)
-        if missing:
-            raise ValueError(f"keyness comparison {comp} lacks {sorted(missing)}")
-        unit = comp.get("unit", "report")
-        dtm = dtms[unit]
-        table = keyness(dtm, comp["target"], comp["reference"])
-        tables[comp["id"]] = table
+        table = keyness(dtms[comp.unit], comp.target, comp.reference)
+        tables[comp.id] = table
         index.append(
             {
-                "comparison": comp["id"],
-                "label": comp.get("label", comp["id"]),
-                "target": comp["target"],
-                "reference": comp["reference"],
-                "unit": unit,
+                "comparison": comp.id,
+                "label": comp.label,
+                "target": comp.target,
+                "reference": comp.reference,
+                "unit": comp.unit,
                 "n_target_docs": table.attrs["n_target_docs"],
                 "n_reference_docs": table.attrs["n_reference_docs"],
                 "target_total": int(table["target_total"].iloc[0]),
@@ -332,6 +327,7 @@ def compute_measures(
 ) -> MeasuresResult:
     """Every measures table from the paragraphs (clean text) and the token table; no writes."""
     cfg = config.measures
+    check_docvars(config, tokens.columns, stage="measures")
     dictionary = load_concepts(config.path(cfg.concepts))
     pc = count_paragraph_concepts(paragraphs, tokens, dictionary)
     boot = {"n_boot": cfg.n_boot, "seed": config.seed, "level": cfg.ci_level}

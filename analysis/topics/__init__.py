@@ -73,7 +73,6 @@ Prevalence (:mod:`analysis.topics.prevalence`)
 from analysis.topics.build import (
     TopicsResult,
     fit_topics,
-    parse_effect,
     prevalence_tables,
     run_topics,
     topic_tables,
@@ -89,7 +88,7 @@ from analysis.topics.fit import (
     holdout_mask,
     infer_doc_topic,
 )
-from analysis.topics.labels import frex, parse_labels, relevance, topic_labels
+from analysis.topics.labels import frex, relevance, topic_labels
 from analysis.topics.preprocessing import (
     TopicCorpus,
     build_corpus,
@@ -117,8 +116,6 @@ __all__ = [
     "holdout_mask",
     "infer_doc_topic",
     "make_units",
-    "parse_effect",
-    "parse_labels",
     "prevalence_tables",
     "read_stoplist",
     "relevance",

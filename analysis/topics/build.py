@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stamps
-from analysis.config import Config, TopicsConfig
+from analysis.config import Config, TopicsConfig, check_docvars
 from analysis.progress import progress
 from analysis.results import Results
 from analysis.topics.coherence import coherence_many
@@ -20,8 +20,6 @@ from analysis.topics.labels import frex, relevance, relevance_top, topic_labels
 from analysis.topics.preprocessing import TopicCorpus, corpus_from_config
 from analysis.topics.select import _RULE_TEXT, score_fits, select_k, top_terms
 from analysis.topics.stability import Stability, topic_stability
-
-SUBSETS = ("all", "national", "subnational")
 
 
 @dataclass(frozen=True)
@@ -173,18 +171,6 @@ def topic_tables(result: TopicsResult, config: TopicsConfig) -> dict[str, pd.Dat
     }
 
 
-def parse_effect(spec: str) -> tuple[str, list[str]]:
-    """``"subset: a + b"`` -> ``(subset, [a, b])``; subset is all, national or subnational."""
-    subset, _, rhs = spec.partition(":")
-    subset = subset.strip()
-    covariates = [c.strip() for c in rhs.split("+") if c.strip()]
-    if subset not in SUBSETS or not covariates:
-        raise ValueError(
-            f"effect {spec!r} is not 'subset: covariate + ...' with subset in {SUBSETS}"
-        )
-    return subset, covariates
-
-
 def prevalence_tables(
     result: TopicsResult, config: TopicsConfig, *, seed: int
 ) -> dict[str, pd.DataFrame]:
@@ -214,7 +200,7 @@ def prevalence_tables(
         groups.append(out.assign(group=out["group"].astype(str)))
     effects = []
     for i, spec in enumerate(config.effects):
-        subset, covariates = parse_effect(spec)
+        subset, covariates = spec.subset, list(spec.covariates)
         covariates = [c for c in covariates if c in units.columns]
         mask = {
             "all": np.ones(len(units), dtype=bool),
@@ -273,6 +259,7 @@ def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
     """Fit the models (:func:`fit_topics`) and build every table and page; nothing is written."""
     from analysis.topics.ldavis import ldavis_page
 
+    check_docvars(cfg, tokens.columns, stage="topics")
     result = fit_topics(cfg, tokens)
     tc = cfg.topics
     files: dict[str, Any] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -29,20 +28,6 @@ def relevance(topic_term: np.ndarray, term_share: np.ndarray, *, lam: float = 0.
     return lam * log_phi + (1.0 - lam) * (log_phi - np.log(term_share))
 
 
-def parse_labels(entries: Sequence[str], k: int) -> dict[int, tuple[str, str]]:
-    """``{topic: (label_zh, label_en)}`` from ``"id=中文|English"`` entries (either may be empty)."""
-    out: dict[int, tuple[str, str]] = {}
-    for entry in entries:
-        m = re.fullmatch(r"\s*(\d+)\s*=\s*([^|]*?)\s*(?:\|\s*(.*?)\s*)?", entry)
-        if not m:
-            raise ValueError(f"topic label {entry!r} is not of the form 'id=中文|English'")
-        topic = int(m.group(1))
-        if topic >= k:
-            raise ValueError(f"topic label {entry!r}: the model has topics 0..{k - 1}")
-        out[topic] = (m.group(2), m.group(3) or "")
-    return out
-
-
 def relevance_top(
     topic_term: np.ndarray, corpus: TopicCorpus, config: TopicsConfig, n: int
 ) -> np.ndarray:
@@ -57,7 +42,7 @@ def topic_labels(
 ) -> tuple[list[str], list[str]]:
     """(label_zh, label_en) per topic: the config's labels when ``k == labels_k``, else the
     first three terms of ``top`` (zh; the top terms by relevance) and ``"Topic k"`` (en)."""
-    human = parse_labels(config.labels, k) if config.labels and k == config.labels_k else {}
+    human = {lab.topic: (lab.zh, lab.en) for lab in config.labels} if k == config.labels_k else {}
     zh, en = [], []
     for t in range(k):
         h_zh, h_en = human.get(t, ("", ""))

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
+from analysis.config import ConfigError, TopicsConfig
 from analysis.topics import (
     build_corpus,
     corpus_from_config,
@@ -21,7 +22,6 @@ from analysis.topics import (
     heldout_perplexity,
     infer_doc_topic,
     make_units,
-    parse_labels,
     read_stoplist,
     relevance,
     run_topics,
@@ -301,13 +301,14 @@ def test_frex_and_relevance():
     np.testing.assert_allclose(relevance(phi, share, lam=0.0), np.log(phi / share))
 
 
-def test_parse_labels():
-    assert parse_labels(["2=产业升级|Industrial upgrading", "0=|Party"], 3) == {
+def test_labels_are_parsed_by_the_config():
+    topics = TopicsConfig(labels=("2=产业升级|Industrial upgrading", "0=|Party"), labels_k=3)
+    assert {lab.topic: (lab.zh, lab.en) for lab in topics.labels} == {
         2: ("产业升级", "Industrial upgrading"),
         0: ("", "Party"),
     }
-    assert parse_labels(["1=民生"], 3) == {1: ("民生", "")}
-    with pytest.raises(ValueError, match=r"0\.\.2"):
-        parse_labels(["3=x|y"], 3)
-    with pytest.raises(ValueError, match="form"):
-        parse_labels(["topic one"], 3)
+    assert TopicsConfig(labels=("1=民生",), labels_k=3).labels[0].en == ""
+    with pytest.raises(ConfigError, match="labels"):
+        TopicsConfig(labels=("3=x|y",), labels_k=3)
+    with pytest.raises(ConfigError, match="form"):
+        TopicsConfig(labels=("topic one",), labels_k=3)
