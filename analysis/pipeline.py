@@ -51,6 +51,16 @@ def results_of(cfg: Config, results: str | Path | Results | None = None) -> Resu
     return Results(root, figures=cfg.path(cfg.figures.out))
 
 
+def _check_docvars(cfg: Config, results: Results, stage: Literal["measures", "topics"]) -> None:
+    """The docvars a stage's settings name exist in the token table (before any other work)."""
+    from analysis.config import check_docvars
+
+    if results.tokens_path.is_file():
+        import pyarrow.parquet as pq
+
+        check_docvars(cfg, pq.read_schema(results.tokens_path).names, stage=stage)
+
+
 def _run(
     stage: str,
     results: Results,
@@ -129,6 +139,8 @@ def run_measures(cfg: Config, results: Results, *, force: bool = False) -> Outco
     """Build the measures tables unless they are up to date."""
     from analysis.measures.build import compute_measures, plan_measures, write_measures
 
+    _check_docvars(cfg, results, "measures")
+
     def build(stamp: dict[str, Any]) -> str:
         result = compute_measures(results.paragraphs(), results.tokens(), cfg)
         written = write_measures(result, results, stamp=stamp)
@@ -147,6 +159,8 @@ def run_measures(cfg: Config, results: Results, *, force: bool = False) -> Outco
 def run_topics(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
     """Fit the topic models unless their outputs are up to date."""
     from analysis.topics.build import compute_topics, plan_topics, write_topics
+
+    _check_docvars(cfg, results, "topics")
 
     def build(stamp: dict[str, Any]) -> str:
         output = compute_topics(results.tokens(), cfg)
