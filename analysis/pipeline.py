@@ -70,7 +70,7 @@ def _run(
     *,
     force: bool,
 ) -> Outcome:
-    with results.reading(*reads):
+    with results.locking(stage, reads=reads):
         stamp = plan()
         old = results.stamp(stage)
         reasons = ["--force"] if force else stamps.stale_reasons(old, stamp)

@@ -63,6 +63,7 @@ class Results:
     def __init__(self, root: str | Path, *, figures: str | Path | None = None) -> None:
         self.root = Path(root)
         self.figures_dir = Path(figures) if figures is not None else self.root / "figures"
+        self._held: dict[str, bool] = {}  # locks this object holds: name -> exclusive
 
     def __repr__(self) -> str:
         return f"Results({str(self.root)!r})"
@@ -209,9 +210,28 @@ class Results:
     @contextlib.contextmanager
     def reading(self, *stages: str) -> Iterator[None]:
         """Hold shared locks on ``stages`` (in pipeline order): no writer swaps them meanwhile."""
+        with self.locking(reads=stages):
+            yield
+
+    @contextlib.contextmanager
+    def locking(self, stage: str | None = None, *, reads: Sequence[str] = ()) -> Iterator[None]:
+        """Hold shared locks on ``reads`` and an exclusive one on ``stage``, taken in pipeline
+        order (so two runs cannot deadlock); locks this object already holds are kept as they
+        are, so the calls nest."""
+        wanted = {name: False for name in reads}
+        if stage is not None:
+            wanted[stage] = True
         with contextlib.ExitStack() as stack:
-            for stage in sorted(set(stages), key=STAGES.index):
-                stack.enter_context(io.file_lock(self._lock(stage), shared=True))
+            for name in sorted(wanted, key=STAGES.index):
+                if name in self._held:
+                    if wanted[name] and not self._held[name]:
+                        raise ResultsError(f"{name}: a read lock cannot become a write lock")
+                    continue
+                stack.enter_context(io.file_lock(self._lock(name), shared=not wanted[name]))
+                self._held[name] = wanted[name]
+                stack.callback(self._held.pop, name)
+                if wanted[name]:
+                    _recover(self.stage_dir(name))  # leftovers of a killed run of this stage
             yield
 
     def _lock(self, name: str) -> Path:
@@ -226,8 +246,7 @@ class Results:
         (or a kill) the previous folder stays as it was. Leftovers of killed runs are removed.
         """
         final = self.stage_dir(stage)
-        with self.reading(*reads), io.file_lock(self._lock(stage), shared=False):
-            _recover(final)
+        with self.locking(stage, reads=reads):
             tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
             tmp.mkdir(parents=True)
             writer = StageWriter(tmp, stage, final)

@@ -91,7 +91,7 @@ def file_digests(paths: Iterable[Path], root: Path) -> dict[str, str]:
     ``"missing"`` for a path that does not exist."""
     out: dict[str, str] = {}
     for path in paths:
-        rel = Path(os.path.relpath(Path(path).resolve(), Path(root).resolve())).as_posix()
+        rel = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
         out[rel] = io.sha256_file(path) if Path(path).is_file() else "missing"
     return dict(sorted(out.items()))
 

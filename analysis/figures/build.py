@@ -185,7 +185,7 @@ def build_figures(
     results, out = Path(results), res.figures_dir
     _check_owned(out)
     specs = _select(only)
-    with res.reading("ingest", "measures", "topics"):
+    with res.locking("figures", reads=["ingest", "measures", "topics"]):
         _check_inputs(specs, results, cfg)
         font = resolve_font(cfg)
         old_stamp = res.stamp("figures") or {}
