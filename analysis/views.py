@@ -16,6 +16,11 @@ from analysis import config as config_mod
 from analysis.corpus import load_corpus
 from analysis.measures.concepts import ConceptMatcher, load_concepts
 from analysis.measures.kwic import kwic
+from analysis.results import Results
+
+
+def _results(results: str | Path | Results) -> Results:
+    return results if isinstance(results, Results) else Results(results)
 
 
 def open_results(start: str | Path | None = None) -> tuple[config_mod.Config, Path]:
@@ -36,7 +41,7 @@ def open_results(start: str | Path | None = None) -> tuple[config_mod.Config, Pa
         else:
             raise FileNotFoundError(f"no {config_mod.DEFAULT_CONFIG_NAME} in {here} or above")
     results = cfg.path(cfg.results)
-    if not (results / "corpus" / "documents.parquet").exists():
+    if not Results(results).documents_path.exists():
         raise FileNotFoundError(f"{results} holds no corpus; run `make all` first")
     return cfg, results
 
@@ -67,7 +72,7 @@ def quality_flags(results: Path) -> pd.DataFrame:
 
 def ingest_report(results: Path) -> pd.DataFrame:
     """What happened to every input file (``corpus/ingest_report.csv``)."""
-    return pd.read_csv(results / "corpus" / "ingest_report.csv")
+    return _results(results).table("corpus/ingest_report.csv")
 
 
 def concept_trend(
@@ -77,7 +82,7 @@ def concept_trend(
 
     Columns ``doc_id, place, year, count, chars, rate, ci_low, ci_high``, sorted by year.
     """
-    panel = pd.read_parquet(results / "tables" / "concept_panel.parquet")
+    panel = _results(results).table("tables/concept_panel.parquet")
     rows = panel[
         (panel["concept"] == concept) & (panel["level"] == level) & (panel["section"] == section)
     ]
@@ -92,11 +97,11 @@ def term_counts(results: Path, terms: list[str], *, level: str = "national") -> 
 
     One row per report (``doc_id, place, year``), one column per term, sorted by year.
     """
-    panel = pd.read_parquet(results / "tables" / "concept_panel.parquet")
+    panel = _results(results).table("tables/concept_panel.parquet")
     reports = panel.loc[
         (panel["level"] == level) & (panel["section"] == "all"), ["doc_id", "place", "year"]
     ].drop_duplicates()
-    counts = pd.read_csv(results / "tables" / "term_panel.csv")
+    counts = _results(results).table("tables/term_panel.csv")
     counts = counts[counts["term"].isin(terms)]
     wide = counts.pivot_table(index="doc_id", columns="term", values="count", aggfunc="sum")
     wide = wide.reindex(columns=terms).fillna(0).astype(int)
@@ -111,7 +116,7 @@ def section_shift(results: Path, *, group: str = "all") -> pd.DataFrame:
     One row per concept: ``label_en, label_zh``, ``review`` and ``plan`` rates with intervals and
     ``plan_minus_review``, sorted by that difference.
     """
-    shift = pd.read_csv(results / "tables" / "concept_section_shift.csv")
+    shift = _results(results).table("tables/concept_section_shift.csv")
     part = shift[shift["group"] == group]
     wide = part.pivot_table(
         index=["concept", "label_en", "label_zh"],
@@ -125,18 +130,18 @@ def section_shift(results: Path, *, group: str = "all") -> pd.DataFrame:
 
 def keyness_top(results: Path, comparison: str, *, n: int = 15) -> pd.DataFrame:
     """The ``n`` keyest terms on each side of a saved comparison (``tables/keyness/<id>.csv``)."""
-    path = results / "tables" / "keyness" / f"{comparison}.csv"
-    if not path.exists():
-        index = pd.read_csv(results / "tables" / "keyness" / "index.csv")
+    res = _results(results)
+    index = res.table("tables/keyness/index.csv")
+    if comparison not in set(index["comparison"]):
         raise KeyError(f"no comparison {comparison!r}; known: {index['comparison'].tolist()}")
-    table = pd.read_csv(path)
+    table = res.table(f"tables/keyness/{comparison}.csv")
     cols = ["direction", "term", "target_count", "reference_count", "g2", "q", "log_ratio"]
     return table.groupby("direction", sort=False).head(n)[cols].reset_index(drop=True)
 
 
 def tfidf_terms(results: Path, scope: str, group: str, *, n: int = 10) -> list[str]:
     """The ``n`` most distinctive terms of one group (e.g. scope ``place``, group ``嘉兴市``)."""
-    top = pd.read_csv(results / "tables" / "tfidf_top_terms.csv")
+    top = _results(results).table("tables/tfidf_top_terms.csv")
     rows = top[(top["scope"] == scope) & (top["group"].astype(str) == group)]
     return rows.nsmallest(n, "rank")["term"].tolist()
 
@@ -164,12 +169,12 @@ def evidence(
 
 def topic_table(results: Path) -> pd.DataFrame:
     """The topics of the chosen model (``topics/topics.csv``): labels, top terms, stability."""
-    return pd.read_csv(results / "topics" / "topics.csv")
+    return _results(results).table("topics/topics.csv")
 
 
 def model_selection(results: Path) -> pd.DataFrame:
     """Mean of every model-selection metric per K over seeds (``topics/model_selection.csv``)."""
-    table = pd.read_csv(results / "topics" / "model_selection.csv")
+    table = _results(results).table("topics/model_selection.csv")
     metrics = [c for c in table.columns if c not in {"k", "seed"}]
     numeric = table[["k", *metrics]].select_dtypes("number")
     return numeric.groupby("k").mean().reset_index()

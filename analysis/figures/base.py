@@ -7,7 +7,6 @@ figure id.
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from analysis.config import Config
+from analysis.results import Results, ResultsError
 
 MakeFn = Callable[[Path, Config], Figure]
 
@@ -61,35 +60,20 @@ class FigureSpec:
 
 
 def read_table(results: Path, rel: str, *, columns: Sequence[str] = ()) -> pd.DataFrame:
-    """Read a saved Parquet or CSV table ``results/rel``, checking that ``columns`` exist.
-
-    A Parquet table is read with ``columns`` only (all if empty); a CSV table whole. CSV cells that are empty become missing; every other string (``NA``, ``null``) stays text,
-    as terms may be any string.
-    """
-    path = Path(results) / rel
-    if not path.is_file():
-        raise FigureError(f"missing input table {rel} (looked in {results})")
-    if path.suffix == ".parquet":
-        names = pq.read_schema(path).names
-        _check_columns(rel, names, columns)
-        return pd.read_parquet(path, columns=list(columns) or None)
-    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    _check_columns(rel, list(df.columns), columns)
-    return df
-
-
-def _check_columns(rel: str, names: list[str], columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in names]
-    if missing:
-        raise FigureError(f"input table {rel} lacks column(s) {missing}; has {names}")
+    """Read a saved Parquet or CSV table ``results/rel`` (:meth:`analysis.results.Results.table`),
+    checking that ``columns`` exist; a missing table or column is a :class:`FigureError`."""
+    try:
+        return Results(results).table(rel, columns=columns)
+    except ResultsError as exc:
+        raise FigureError(str(exc)) from exc
 
 
 def read_json(results: Path, rel: str) -> dict[str, Any]:
     """Read a saved JSON file ``results/rel``."""
-    path = Path(results) / rel
-    if not path.is_file():
-        raise FigureError(f"missing input file {rel} (looked in {results})")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return Results(results).json(rel)
+    except ResultsError as exc:
+        raise FigureError(str(exc)) from exc
 
 
 def concept_label(

@@ -8,6 +8,7 @@ package versions. It has no timestamps, so a rebuild from the same tables gives 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -26,7 +27,7 @@ from analysis.figures.registry import REGISTRY
 from analysis.figures.render import FORMATS, render
 from analysis.figures.style import figure_style
 from analysis.progress import progress
-from analysis.results import Results
+from analysis.results import Results, ResultsError
 from analysis.workers import n_workers, process_pool
 
 MANIFEST = "manifest.json"
@@ -46,7 +47,7 @@ def _select(only: Sequence[str] | None) -> list[FigureSpec]:
 def _check_inputs(specs: list[FigureSpec], results: Path, cfg: Config) -> None:
     for spec in specs:
         for rel in spec.tables(cfg):
-            if not (results / rel).is_file():
+            if not Results(results).path(rel).is_file():
                 raise FigureError(
                     f"figure {spec.id}: missing input table {rel} (looked in {results})"
                 )
@@ -100,7 +101,7 @@ def _plan(spec: FigureSpec, cfg: Config, results: Path, font: CJKFont) -> dict[s
     settings = {k: getattr(cfg.figures, k) for k in (*ALWAYS_SETTINGS, *spec.settings)}
     return {
         "question": spec.question,
-        "inputs": {rel: io.sha256_file(results / rel) for rel in spec.tables(cfg)},
+        "inputs": {rel: io.sha256_file(Results(results).path(rel)) for rel in spec.tables(cfg)},
         "seed": cfg.seed if spec.seeded else None,
         "settings": json.loads(json.dumps(settings)),
         "font": {
@@ -235,8 +236,9 @@ def _read_manifest(out: Path) -> dict[str, Any]:
 
 
 def _corpus_hash(results: Path) -> str | None:
-    path = results / "corpus" / "corpus_hash.txt"
-    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+    with contextlib.suppress(ResultsError):
+        return Results(results).corpus_hash()
+    return None
 
 
 def _check_owned(out: Path) -> None:
