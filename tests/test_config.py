@@ -21,24 +21,13 @@ from conftest import ROOT
 from analysis import cli
 from analysis import config as config_mod
 from analysis.config import Comparison, ConfigError, Effect, TopicLabel
+from analysis.corpus.metadata import DOCVARS
 
 # Config.hash() of the base commit (391d7c0), before the config was validated with pydantic:
 # the manifests of existing results must keep matching.
 BASE_HASHES = {"params.toml": "ea6ddb5bb8313096", "tests/fast.toml": "9a08f7300fe51b34"}
 # Columns of the token cache of the bundled corpus (doc_id, paragraph, section, docvars, tokens).
-COLUMNS = [
-    "doc_id",
-    "paragraph",
-    "section",
-    "place",
-    "level",
-    "province",
-    "prefecture",
-    "region",
-    "year",
-    "doc_type",
-    "tokens",
-]
+COLUMNS = ["doc_id", "paragraph", "section", *DOCVARS[1:], "tokens"]
 
 
 def test_params_toml_repeats_the_defaults():
