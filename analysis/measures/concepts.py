@@ -10,14 +10,14 @@ paragraph of the clean text (``paragraphs.parquet``), so report counts are parag
 
 Rates are per 10,000 characters (every character of the clean text except whitespace) or per
 10,000 tokens (the token table), with percentile bootstrap intervals from resampling paragraphs
-within the unit (report, section or any group); see :func:`bootstrap_rates`.
+within the unit (report, section or any group; :class:`analysis.bootstrap.Resampler`, seeded per
+unit by :func:`analysis.bootstrap.keyed_rng`); see :func:`bootstrap_rates`.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from threadpoolctl import threadpool_limits
+
+from analysis.bootstrap import Resampler, keyed_rng, percentile_interval
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -175,25 +177,6 @@ def concept_matrix(term_counts: sparse.spmatrix, dictionary: ConceptDictionary) 
     return np.asarray((term_counts @ agg).todense(), dtype=np.int64)
 
 
-def unit_seed(seed: int, key: str) -> np.random.Generator:
-    """A generator for one unit, from the master seed and a stable hash of the unit's key.
-
-    Seeding per unit keeps a unit's interval unchanged when other reports are added.
-    """
-    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
-
-
-def resample_weights(n: int, *, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """How often each of ``n`` paragraphs is drawn in each bootstrap replicate.
-
-    Returns a float64 array of shape ``(n_boot, n)`` of whole numbers; every row sums to ``n``
-    (a resample of ``n`` paragraphs with replacement).
-    """
-    idx = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
-    counts = np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n)
-    return counts.astype(np.float64)
-
-
 def bootstrap_rates(
     counts: np.ndarray,
     denominators: np.ndarray,
@@ -210,7 +193,8 @@ def bootstrap_rates(
     denominators : array, shape (n_paragraphs,)
         Characters (or tokens) of each paragraph.
     weights : array, shape (n_boot, n_paragraphs)
-        Draw counts from :func:`resample_weights`.
+        Draw counts of each paragraph in each replicate (``Resampler.draw`` of
+        :mod:`analysis.bootstrap`).
 
     Returns
     -------
@@ -230,8 +214,7 @@ def bootstrap_rates(
     boot = (w @ counts) * (PER / np.where(boot_den > 0, boot_den, np.nan))[:, None]
     if not (boot_den > 0).all():  # a replicate that drew only empty paragraphs has no rate
         boot = boot[boot_den > 0]
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(boot, [alpha, 1.0 - alpha], axis=0)
+    low, high = percentile_interval(boot, level)
     # a percentile interval can miss a skewed estimate by a hair; keep the estimate inside
     return rate, np.minimum(low, rate), np.maximum(high, rate)
 
@@ -289,7 +272,8 @@ def _concept_rates(
         res["tokens"] = int(grp["tokens"].sum())
         res["n_paragraphs"] = len(grp)
         # one resample of the paragraphs serves both denominators
-        weights = resample_weights(len(grp), n_boot=n_boot, rng=unit_seed(seed, label))
+        rng = keyed_rng(seed, label)
+        weights = Resampler.build(len(grp)).draw(rng, n_boot).astype(np.float64)
         for den, suffix in (("chars", ""), ("tokens", "_tokens")):
             rate, low, high = bootstrap_rates(counts, grp[den].to_numpy(), weights, level=level)
             res[f"rate{suffix}"], res[f"ci_low{suffix}"], res[f"ci_high{suffix}"] = rate, low, high

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+from analysis.bootstrap import Resampler, percentile_interval
 from analysis.progress import progress
 
 __all__ = ["estimate_effects", "group_prevalence", "year_prevalence"]
@@ -103,46 +104,8 @@ def _column(docvars: pd.DataFrame, name: str) -> pd.Series:
     return docvars[name].reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class _Resampler:
-    """Bootstrap multiplicities of D documents: units resampled with replacement within strata.
-
-    A unit is a document, or a cluster of documents (within one stratum); every stratum keeps
-    its number of units in each replicate.
-    """
-
-    unit_of_doc: np.ndarray  # (D,) unit index of each document
-    strata_units: tuple[np.ndarray, ...]  # unit indices of each stratum
-    n_units: int
-
-    @classmethod
-    def build(cls, strata: np.ndarray, clusters: np.ndarray | None) -> _Resampler:
-        """``strata`` and ``clusters`` are (D,) integer codes (``clusters`` None: one per doc)."""
-        n_docs = len(strata)
-        if clusters is None:
-            unit_of_doc = np.arange(n_docs)
-        else:
-            pairs = pd.MultiIndex.from_arrays([strata, clusters])
-            unit_of_doc, _ = pd.factorize(pairs, sort=True)
-        n_units = int(unit_of_doc.max()) + 1 if n_docs else 0
-        unit_stratum = np.empty(n_units, dtype=np.int64)
-        unit_stratum[unit_of_doc] = strata
-        order = np.argsort(unit_stratum, kind="stable")
-        bounds = np.flatnonzero(np.diff(unit_stratum[order])) + 1
-        return cls(unit_of_doc, tuple(np.split(order, bounds)), n_units)
-
-    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Multiplicities (n, D) of each document in n bootstrap resamples."""
-        unit_counts = np.zeros((n, self.n_units), dtype=np.int32)
-        for units in self.strata_units:
-            m = len(units)
-            pick = rng.integers(0, m, size=(n, m)) + (np.arange(n) * m)[:, None]
-            unit_counts[:, units] = np.bincount(pick.ravel(), minlength=n * m).reshape(n, m)
-        return unit_counts[:, self.unit_of_doc]
-
-
 def _replicates(
-    rng: np.random.Generator, resampler: _Resampler, n_runs: int, block: int
+    rng: np.random.Generator, resampler: Resampler, n_runs: int, block: int
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Endless stream of ``(run index, document multiplicities (D,))`` replicates."""
     while True:
@@ -150,13 +113,6 @@ def _replicates(
         counts = resampler.draw(rng, block)
         for run, row in zip(runs, counts, strict=True):
             yield int(run), row
-
-
-def _interval(reps: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval over axis 0 of the replicates."""
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(reps, [alpha, 1.0 - alpha], axis=0)
-    return low, high
 
 
 def _codes(docvars: pd.DataFrame, name: str | None, keep: np.ndarray) -> np.ndarray | None:
@@ -243,13 +199,14 @@ def group_prevalence(
         return num / np.add.reduceat(doc_weight, starts)[:, None]
 
     estimate = group_means(w, theta.mean(axis=0))
-    resampler = _Resampler.build(codes, None if clusters is None else clusters[order])
+    clusters = None if clusters is None else clusters[order]
+    resampler = Resampler.build(len(codes), strata=codes, clusters=clusters)
     stream = _replicates(np.random.default_rng(seed), resampler, n_runs, min(_BLOCK, n_boot))
     reps = np.empty((n_boot, len(groups), n_topics))
     for b in progress(range(n_boot), desc=f"prevalence by {by}", total=n_boot):
         run, counts = next(stream)
         reps[b] = group_means(counts * w, theta[run])
-    low, high = _interval(reps, level)
+    low, high = percentile_interval(reps, level)
 
     out = pd.DataFrame(
         {
@@ -510,7 +467,7 @@ def estimate_effects(
     n_runs, n_docs, n_topics = theta.shape
     n_terms = X.shape[1]
     clusters = _codes(docvars, cluster, design.keep)
-    resampler = _Resampler.build(np.zeros(n_docs, dtype=np.int64), clusters)
+    resampler = Resampler.build(n_docs, clusters=clusters)
     stream = _replicates(np.random.default_rng(seed), resampler, n_runs, min(_BLOCK, n_boot))
     limit = 10 * n_boot if max_redraws is None else max_redraws
     reps = np.empty((n_boot, n_terms, n_topics))
@@ -536,7 +493,7 @@ def estimate_effects(
                         "of a covariate has too few documents; merge or drop it"
                     )
             reps[b] = coef
-    low, high = _interval(reps, level)
+    low, high = percentile_interval(reps, level)
     se = reps.std(axis=0, ddof=1)
 
     out = pd.DataFrame(

@@ -12,13 +12,13 @@ from conftest import ROOT
 from scipy import sparse
 
 from analysis import cli
+from analysis.bootstrap import Resampler
 from analysis.measures import build_measures, count_paragraph_concepts
 from analysis.measures.concepts import (
     ConceptMatcher,
     bootstrap_rates,
     concept_rates,
     load_concepts,
-    resample_weights,
 )
 from analysis.measures.dtm import build_dtm, group_dtm, trim_dtm
 from analysis.measures.keyness import KEYNESS_COLUMNS, keyness, keyness_counts
@@ -185,7 +185,7 @@ def test_intervals_narrow_as_text_grows():
     widths = []
     for times in (1, 4, 16):
         c, d = np.tile(counts, (times, 1)), np.tile(chars, times)
-        w = resample_weights(len(d), n_boot=2000, rng=np.random.default_rng(1))
+        w = Resampler.build(len(d)).draw(np.random.default_rng(1), 2000).astype(float)
         _, low, high = bootstrap_rates(c, d, w)
         widths.append(high - low)
     assert (widths[1] < widths[0]).all() and (widths[2] < widths[1]).all()
