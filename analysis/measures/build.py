@@ -37,7 +37,7 @@ from analysis.measures.concepts import (
     count_chars,
     load_concepts,
 )
-from analysis.measures.dtm import Dtm, build_dtm, group_dtm, trim_dtm
+from analysis.measures.dtm import Dtm, build_dtm, group_dtm, is_placeholder, trim
 from analysis.measures.keyness import keyness, one_vs_rest
 from analysis.measures.tfidf import tfidf_top_terms
 from analysis.progress import progress
@@ -199,8 +199,8 @@ def tfidf_tables(
         label = "doc_id" if scope == "report" else scope
         top = tfidf_top_terms(dtm, label, n=n, min_df=min_df)
         frames.append(top.assign(scope=scope))
-        _, gone = trim_dtm(dtm, min_df=min_df)
-        dropped.append(gone.assign(scope=scope))
+        _, gone = trim(dtm, min_df=min_df)
+        dropped.append(gone.terms.assign(scope=scope))
     table = pd.concat(frames, ignore_index=True)
     cols = ["scope", "group", "rank", "term", "score", "count"]
     return table[cols], pd.concat(dropped, ignore_index=True)
@@ -211,7 +211,7 @@ def group_term_counts(report_dtm: Dtm, docvars: Sequence[str], *, n: int) -> pd.
 
     Columns ``docvar, group, term, count``; ties broken by term.
     """
-    keep = ~np.char.startswith(report_dtm.vocab.astype(str), "<")
+    keep = ~is_placeholder(report_dtm.vocab)
     rows = []
     for docvar in docvars:
         grouped = group_dtm(report_dtm, docvar)

@@ -50,7 +50,7 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
     if corpus.dtm.shape[0] == 0:
         raise ValueError("no unit left after preprocessing; loosen no_below/min_tokens")
     heldout = holdout_mask(len(corpus.units), share=tc.holdout, seed=derive_seed(cfg.seed, 1))
-    train = corpus.dtm[~heldout]
+    train = corpus.dtm.counts[~heldout]
     grid = [(k, s) for k in tc.k_grid for s in tc.seeds]
     fits = fit_many(train, grid, tc, master_seed=cfg.seed, workers=tc.workers)
     table = score_fits(list(fits.values()), corpus, heldout, top_n=tc.coherence_top_n)
@@ -75,7 +75,7 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
     stab = topic_stability([r.topic_term for r in runs], threshold=tc.stability_threshold)
     ref = runs[stab.reference]
     doc_topic_runs = [
-        infer_doc_topic(corpus.dtm, r.topic_term, r.alpha)[:, perm]
+        infer_doc_topic(corpus.dtm.counts, r.topic_term, r.alpha)[:, perm]
         for r, perm in progress(
             zip(runs, stab.perms, strict=True), desc="doc-topics", total=len(runs)
         )
@@ -122,7 +122,7 @@ def topic_tables(result: TopicsResult, config: TopicsConfig) -> dict[str, pd.Dat
     """
     corpus, phi = result.corpus, result.topic_term
     k = phi.shape[0]
-    counts = np.asarray(corpus.dtm.sum(axis=0)).ravel()
+    counts = corpus.dtm.term_totals()
     frex_score = frex(phi, weight=config.frex_weight)
     rel = relevance(phi, counts / counts.sum(), lam=config.relevance_lambda)
     top = top_terms(phi, config.top_n)
@@ -290,7 +290,7 @@ def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
         doc_topic=result.doc_topic_runs[result.stability.reference],
         doc_lengths=result.corpus.units["n_tokens"].to_numpy(),
         vocab=result.corpus.vocab.tolist(),
-        term_frequency=np.asarray(result.corpus.dtm.sum(axis=0)).ravel(),
+        term_frequency=result.corpus.dtm.term_totals(),
         labels=labels,
     )
     return TopicsOutput(result=result, files=files)

@@ -39,11 +39,11 @@ def test_corpus_filters_hold_and_docvars_stay_aligned(tokens):
     corpus = build_corpus(tokens, unit="paragraph", no_below=5, no_above=0.5, min_tokens=5)
     vocab = set(corpus.vocab)
     assert not any(re.fullmatch(r"<\w+>", t) for t in vocab)
-    df = np.asarray((corpus.dtm > 0).sum(axis=0)).ravel()
+    df = corpus.dtm.doc_freq()
     n_all = len(tokens)
     assert df.min() >= 1 and df.max() <= 0.5 * n_all
     assert (corpus.units["n_tokens"] >= 5).all()
-    assert np.array_equal(np.asarray(corpus.dtm.sum(axis=1)).ravel(), corpus.units["n_tokens"])
+    assert np.array_equal(corpus.dtm.doc_lengths(), corpus.units["n_tokens"])
     assert [len(d) for d in corpus.docs] == corpus.units["n_tokens"].tolist()
     # docvars and tokens of every kept unit are those of its paragraph in the token table
     src = tokens.set_index(["doc_id", "paragraph"])
@@ -53,10 +53,21 @@ def test_corpus_filters_hold_and_docvars_stay_aligned(tokens):
         assert row["year"] == orig["year"] and row["level"] == orig["level"]
         kept = [t for t in orig["tokens"] if t in vocab]
         assert corpus.vocab[corpus.docs[i]].tolist() == kept
+    # every unit and term is kept or listed as dropped with its reason
+    first, dropped = corpus.log.iloc[0], corpus.dropped
+    assert len(corpus.units) + len(dropped.units) == first["units"] == n_all
+    assert len(corpus.vocab) + len(dropped.terms) == first["terms"]
+    assert set(dropped.terms["reason"]) == {"placeholder", "min_df", "unused"}
+    assert set(dropped.terms.loc[dropped.terms["reason"] == "placeholder", "term"]) == {
+        "<num>",
+        "<pct>",
+        "<year>",
+    }
+    assert (dropped.units["n_tokens"] < 5).all() and set(dropped.units["reason"]) == {"min_tokens"}
     # the log ends with the kept counts
     last = corpus.log.iloc[-1]
     assert (last["units"], last["terms"]) == (len(corpus.units), len(corpus.vocab))
-    assert last["tokens"] == corpus.dtm.sum()
+    assert last["tokens"] == corpus.dtm.counts.sum()
 
 
 def test_units_and_place_names(tokens, cfg):
