@@ -274,6 +274,8 @@ def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
     files["timings.csv"] = table[["k", "seed", "fit_seconds"]]
     files["selection.json"] = _jsonable(selection)
     files["preprocessing.csv"] = result.corpus.log
+    files["dropped_units.csv"] = result.corpus.dropped.units
+    files["dropped_terms.csv"] = result.corpus.dropped.terms
     tables = topic_tables(result, tc)
     for name in ("topics", "topic_terms", "stability"):
         files[f"{name}.csv"] = tables[name]

@@ -20,8 +20,9 @@ Inputs shared by every function:
 
 Missing keys: a value counts as missing when it is NA or an empty/blank string (e.g. ``region`` of
 the national reports). Documents with a missing key are dropped (or, for categorical regression
-covariates with ``missing="level"``, coded as the level ``"none"``); the number dropped is stored
-in ``result.attrs["n_dropped"]``.
+covariates with ``missing="level"``, coded as the level ``"none"``); every table says how many in
+its column ``n_dropped`` (and the regression how many replicates it redrew, ``n_redrawn``), so
+the counts reach the written files.
 
 Functions
 ---------
@@ -167,9 +168,9 @@ def group_prevalence(
     DataFrame
         One row per group x topic, groups sorted: ``docvar`` (= ``by``), ``group`` (the docvar's
         value, its dtype kept), ``topic`` (0..K-1), ``mean`` (weighted mean proportion over the
-        group's documents, averaged over runs), ``ci_low``, ``ci_high``, ``n_docs``.
-        Documents whose ``by`` value is missing (NA or blank, e.g. the region of a national
-        report) are dropped; ``attrs["n_dropped"]`` holds their number.
+        group's documents, averaged over runs), ``ci_low``, ``ci_high``, ``n_docs``,
+        ``n_dropped``. Documents whose ``by`` value is missing (NA or blank, e.g. the region of
+        a national report) are dropped; ``n_dropped`` (the same on every row) is their number.
     """
     _check_boot(n_boot, level)
     theta = _stack_runs(doc_topic_runs, len(docvars))
@@ -217,9 +218,9 @@ def group_prevalence(
             "ci_low": low.ravel(),
             "ci_high": high.ravel(),
             "n_docs": n_docs_group.repeat(n_topics),
+            "n_dropped": int((~keep).sum()),
         }
     )
-    out.attrs["n_dropped"] = int((~keep).sum())
     return out
 
 
@@ -246,8 +247,8 @@ def year_prevalence(
     Returns
     -------
     DataFrame
-        ``year`` (int), ``topic``, ``mean``, ``ci_low``, ``ci_high``, ``n_docs``, years sorted;
-        ``attrs["n_dropped"]`` counts the documents of the scope without a year.
+        ``year`` (int), ``topic``, ``mean``, ``ci_low``, ``ci_high``, ``n_docs``, ``n_dropped``
+        (the documents of the scope without a year), years sorted.
     """
     mask = np.ones(len(docvars), dtype=bool)
     if scope is not None:
@@ -265,10 +266,8 @@ def year_prevalence(
         weights=None if weights is None else np.asarray(weights)[idx],
         cluster=cluster,
     )
-    n_dropped = out.attrs["n_dropped"]
     out = out.drop(columns="docvar").rename(columns={"group": "year"})
     out["year"] = out["year"].astype("int64")
-    out.attrs["n_dropped"] = n_dropped
     return out
 
 
@@ -410,7 +409,7 @@ def estimate_effects(
     resample of the documents (or of ``cluster`` units), and refits; ``se`` is the standard
     deviation of the replicates and the interval their percentiles. A replicate whose resample
     leaves the design rank deficient (a rare level not drawn) is redrawn; the number redrawn is
-    in ``attrs["n_redrawn"]``.
+    in the column ``n_redrawn``.
 
     Parameters
     ----------
@@ -443,8 +442,9 @@ def estimate_effects(
         (``"(Intercept)"``, a numeric covariate's name, or ``"covariate=level"``), ``estimate``,
         ``se``, ``ci_low``, ``ci_high``, ``reference`` (the reference level of a dummy; for the
         intercept the baseline, e.g. ``"level=province; year=1998.5"``; empty for numeric
-        terms), ``n_docs`` (documents in the regression). ``attrs``: ``n_dropped``,
-        ``n_redrawn``.
+        terms), ``n_docs`` (documents in the regression), ``n_dropped`` (documents left out for
+        a missing covariate) and ``n_redrawn`` (rank-deficient replicates redrawn); the last
+        three are the same on every row.
 
     Raises
     ------
@@ -506,8 +506,8 @@ def estimate_effects(
             "ci_high": high.T.ravel(),
             "reference": np.tile(design.references, n_topics),
             "n_docs": n_docs,
+            "n_dropped": int((~design.keep).sum()),
+            "n_redrawn": redrawn,
         }
     )
-    out.attrs["n_dropped"] = int((~design.keep).sum())
-    out.attrs["n_redrawn"] = redrawn
     return out

@@ -66,10 +66,12 @@ def test_planted_effects_recovered(synthetic):
         "ci_high",
         "reference",
         "n_docs",
+        "n_dropped",
+        "n_redrawn",
     ]
     assert eff["term"].unique().tolist() == ["(Intercept)", "group=b", "year", "noise"]
     assert (eff.loc[eff["term"] == "group=b", "reference"] == "a").all()  # a is most frequent
-    assert eff["n_docs"].eq(D).all() and eff.attrs["n_dropped"] == 0
+    assert eff["n_docs"].eq(D).all() and eff["n_dropped"].eq(0).all()
     for topic, term, truth in [(0, "group=b", 0.10), (3, "group=b", -0.10), (1, "year", 0.004)]:
         row = _row(eff, topic, term)
         assert row["ci_low"] <= truth <= row["ci_high"], (topic, term, row)
@@ -139,7 +141,7 @@ def test_effects_missing_region_like_national(synthetic):
     region = docvars["group"].map({"a": "east", "b": "west"}).where(~national, "")
     dv = docvars.assign(region=region)
     dropped = estimate_effects(runs, dv, ["region", "year"], n_boot=20, seed=0)
-    assert dropped.attrs["n_dropped"] == int(national.sum())
+    assert dropped["n_dropped"].eq(int(national.sum())).all()
     assert dropped["n_docs"].eq(D - national.sum()).all()
     as_level = estimate_effects(runs, dv, ["region", "year"], n_boot=20, seed=0, missing="level")
     terms = as_level["term"].unique().tolist()
@@ -153,10 +155,22 @@ def test_effects_missing_region_like_national(synthetic):
     assert (year_dummies["term"].str.startswith("year=")).sum() == K * (dv["year"].nunique() - 1)
 
 
+def test_redrawn_replicates_are_counted(synthetic):
+    """A level with two documents is often not drawn: those replicates are redrawn, counted."""
+    runs, docvars, _ = synthetic
+    rare = np.where(np.arange(D) < 2, "rare", "common")
+    eff = estimate_effects(runs, docvars.assign(rare=rare), ["rare"], n_boot=50, seed=0)
+    assert eff["n_redrawn"].nunique() == 1 and eff["n_redrawn"].iloc[0] > 0
+    assert eff["n_dropped"].eq(0).all()
+
+
 def test_group_means_match_direct_computation(synthetic):
     runs, docvars, tokens = synthetic
     out = group_prevalence(runs[:1], docvars, "group", n_boot=200, seed=5, weights=tokens)
-    assert list(out.columns) == ["docvar", "group", "topic", "mean", "ci_low", "ci_high", "n_docs"]
+    assert list(out.columns) == [
+        "docvar", "group", "topic", "mean", "ci_low", "ci_high", "n_docs", "n_dropped",
+    ]  # fmt: skip
+    assert out["n_dropped"].eq(0).all()
     assert out["group"].tolist() == ["a"] * K + ["b"] * K
     for g in ["a", "b"]:
         mask = docvars["group"].eq(g).to_numpy()
@@ -174,7 +188,7 @@ def test_group_prevalence_deterministic_and_drops_missing(synthetic):
     runs, docvars, _ = synthetic
     dv = docvars.assign(group=docvars["group"].where(np.arange(D) % 10 != 0, None))
     first = group_prevalence(runs, dv, "group", n_boot=100, seed=11)
-    assert first.attrs["n_dropped"] == D // 10
+    assert first["n_dropped"].eq(D // 10).all()
     assert first["n_docs"].sum() == K * (D - D // 10)
     pd.testing.assert_frame_equal(first, group_prevalence(runs, dv, "group", n_boot=100, seed=11))
     other = group_prevalence(runs, dv, "group", n_boot=100, seed=12)
@@ -213,7 +227,15 @@ def test_cluster_bootstrap_widens_for_duplicated_paragraphs(synthetic):
 def test_year_prevalence_national_subset(synthetic):
     runs, docvars, tokens = synthetic
     out = year_prevalence(runs, docvars, n_boot=50, seed=0, weights=tokens)
-    assert list(out.columns) == ["year", "topic", "mean", "ci_low", "ci_high", "n_docs"]
+    assert list(out.columns) == [
+        "year",
+        "topic",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n_docs",
+        "n_dropped",
+    ]
     national = docvars[docvars["level"] == "national"]
     assert out["year"].dtype == np.int64
     assert out["year"].unique().tolist() == sorted(national["year"].unique().tolist())

@@ -237,6 +237,12 @@ def test_tables_follow_the_contract(small_runs, tokens):
         "label_zh",
     } <= set(groups.columns)
     assert {"doc_id", "region", "level"} <= set(groups["docvar"])
+    # units left out of a group table are counted on its rows: the 53 national reports lack a region
+    n_dropped = groups.groupby("docvar")["n_dropped"].agg(["min", "max"])
+    assert n_dropped.loc["region"].tolist() == [53, 53] and n_dropped.loc["level"].tolist() == [
+        0,
+        0,
+    ]
     assert (groups["ci_low"] <= groups["mean"] + 1e-12).all() and (
         groups["mean"] <= groups["ci_high"] + 1e-12
     ).all()
@@ -248,6 +254,15 @@ def test_tables_follow_the_contract(small_runs, tokens):
     national = pd.read_csv(out / "prevalence_national_years.csv")
     assert national["year"].min() == 1954 and national["year"].max() == 2025
     assert len(national) == 53 * k
+    # every unit and term preprocessing dropped is listed with its reason
+    log = pd.read_csv(out / "preprocessing.csv")
+    units = pd.read_csv(out / "dropped_units.csv", keep_default_na=False)
+    terms = pd.read_csv(out / "dropped_terms.csv", keep_default_na=False)
+    assert len(units) == log["units"].iloc[0] - log["units"].iloc[-1]
+    assert len(terms) == log["terms"].iloc[0] - log["terms"].iloc[-1]
+    assert list(terms.columns) == ["term", "count", "df", "reason"]
+    assert {"doc_id", "n_tokens", "reason"} <= set(units.columns)
+    assert not set(terms["term"]) & set(pd.read_csv(out / "topic_terms.csv")["term"])
     page = (out / "ldavis.html").read_text(encoding="utf-8")
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
     assert "@import" not in page
