@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Resampler", "keyed_rng", "percentile_interval"]
+__all__ = ["Resampler", "estimate_outside", "keyed_rng", "percentile_interval"]
 
 
 def keyed_rng(seed: int, key: str) -> np.random.Generator:
@@ -106,7 +106,18 @@ class Resampler:
 def percentile_interval(
     replicates: np.ndarray, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The raw percentile interval over axis 0 of the replicates (``level`` coverage)."""
+    """The raw percentile interval over axis 0 of the replicates (``level`` coverage).
+
+    Not widened to contain the estimate: with a skewed statistic, or an estimate that is not
+    the replicates' centre (a mean over model runs), it can fall outside; tables say where
+    with :func:`estimate_outside`.
+    """
     alpha = (1.0 - level) / 2.0
     low, high = np.quantile(replicates, [alpha, 1.0 - alpha], axis=0)
     return low, high
+
+
+def estimate_outside(estimate: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """True where ``estimate`` lies outside ``[low, high]``; False where any of them is NaN."""
+    estimate, low, high = np.asarray(estimate), np.asarray(low), np.asarray(high)
+    return (estimate < low) | (estimate > high)

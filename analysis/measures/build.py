@@ -3,7 +3,8 @@
 :func:`build_measures` reads the corpus and token tables and writes, under ``<results>/tables/``:
 
 - ``concept_panel.{csv,parquet,dta}``: report x section (and ``all``) x concept: count, characters,
-  tokens, rate per 10,000 characters and tokens, with paragraph-bootstrap intervals;
+  tokens, rate per 10,000 characters and tokens, with paragraph-bootstrap intervals (raw
+  percentiles) and whether the rate lies outside each (``estimate_outside_ci[_tokens]``);
 - ``concept_section_shift.csv``: review vs plan rates per concept, pooled by level group;
 - ``concepts.csv``: the concept labels and term counts;
 - ``term_panel.csv``: every dictionary term's count per report (longest match; zeros left out);
@@ -133,7 +134,8 @@ def concept_panel(pc: ParagraphConcepts, *, n_boot: int, seed: int, level: float
 
     Columns: the docvars, ``section``, ``concept``, ``label_en``, ``label_zh``, ``count``,
     ``chars``, ``tokens``, ``n_paragraphs``, ``rate``, ``ci_low``, ``ci_high``, ``rate_tokens``,
-    ``ci_low_tokens``, ``ci_high_tokens``; sorted by level, place, year, doc_id, section, concept
+    ``ci_low_tokens``, ``ci_high_tokens``, ``estimate_outside_ci``,
+    ``estimate_outside_ci_tokens``; sorted by level, place, year, doc_id, section, concept
     file order.
     """
     ids = pc.dictionary.concepts["concept"].tolist()
@@ -278,6 +280,8 @@ PANEL_LABELS = {
     "ci_low": "95% bootstrap CI, lower (per 10k chars)",
     "ci_high": "95% bootstrap CI, upper (per 10k chars)",
     "rate_tokens": "concept hits per 10,000 tokens",
+    "estimate_outside_ci": "rate outside its bootstrap CI (1 = yes)",
+    "estimate_outside_ci_tokens": "rate_tokens outside its bootstrap CI (1 = yes)",
     "chars": "characters excluding whitespace",
     "count": "concept hits (longest match)",
 }

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-from analysis.bootstrap import Resampler, percentile_interval
+from analysis.bootstrap import Resampler, estimate_outside, percentile_interval
 from analysis.progress import progress
 
 __all__ = ["estimate_effects", "group_prevalence", "year_prevalence"]
@@ -168,8 +168,9 @@ def group_prevalence(
     DataFrame
         One row per group x topic, groups sorted: ``docvar`` (= ``by``), ``group`` (the docvar's
         value, its dtype kept), ``topic`` (0..K-1), ``mean`` (weighted mean proportion over the
-        group's documents, averaged over runs), ``ci_low``, ``ci_high``, ``n_docs``,
-        ``n_dropped``. Documents whose ``by`` value is missing (NA or blank, e.g. the region of
+        group's documents, averaged over runs), ``ci_low``, ``ci_high`` (the raw percentile
+        interval), ``n_docs``, ``n_dropped``, ``estimate_outside_ci`` (True where ``mean`` lies
+        outside the interval: the replicates draw single runs, the mean averages them). Documents whose ``by`` value is missing (NA or blank, e.g. the region of
         a national report) are dropped; ``n_dropped`` (the same on every row) is their number.
     """
     _check_boot(n_boot, level)
@@ -219,6 +220,7 @@ def group_prevalence(
             "ci_high": high.ravel(),
             "n_docs": n_docs_group.repeat(n_topics),
             "n_dropped": int((~keep).sum()),
+            "estimate_outside_ci": estimate_outside(estimate, low, high).ravel(),
         }
     )
     return out
@@ -248,7 +250,7 @@ def year_prevalence(
     -------
     DataFrame
         ``year`` (int), ``topic``, ``mean``, ``ci_low``, ``ci_high``, ``n_docs``, ``n_dropped``
-        (the documents of the scope without a year), years sorted.
+        (the documents of the scope without a year), ``estimate_outside_ci``, years sorted.
     """
     mask = np.ones(len(docvars), dtype=bool)
     if scope is not None:
@@ -443,8 +445,9 @@ def estimate_effects(
         ``se``, ``ci_low``, ``ci_high``, ``reference`` (the reference level of a dummy; for the
         intercept the baseline, e.g. ``"level=province; year=1998.5"``; empty for numeric
         terms), ``n_docs`` (documents in the regression), ``n_dropped`` (documents left out for
-        a missing covariate) and ``n_redrawn`` (rank-deficient replicates redrawn); the last
-        three are the same on every row.
+        a missing covariate) and ``n_redrawn`` (rank-deficient replicates redrawn), the same on
+        every row, and ``estimate_outside_ci`` (True where ``estimate`` lies outside the raw
+        percentile interval).
 
     Raises
     ------
@@ -508,6 +511,7 @@ def estimate_effects(
             "n_docs": n_docs,
             "n_dropped": int((~design.keep).sum()),
             "n_redrawn": redrawn,
+            "estimate_outside_ci": estimate_outside(estimate, low, high).T.ravel(),
         }
     )
     return out

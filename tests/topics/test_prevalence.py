@@ -68,6 +68,7 @@ def test_planted_effects_recovered(synthetic):
         "n_docs",
         "n_dropped",
         "n_redrawn",
+        "estimate_outside_ci",
     ]
     assert eff["term"].unique().tolist() == ["(Intercept)", "group=b", "year", "noise"]
     assert (eff.loc[eff["term"] == "group=b", "reference"] == "a").all()  # a is most frequent
@@ -83,7 +84,8 @@ def test_planted_effects_recovered(synthetic):
     intercepts = eff[eff["term"] == "(Intercept)"].set_index("topic")["estimate"]
     np.testing.assert_allclose(intercepts.to_numpy(), BASE, atol=0.02)
     assert _row(eff, 0, "(Intercept)")["reference"].startswith("group=a; year=")
-    assert (eff["ci_low"] <= eff["estimate"]).all() and (eff["estimate"] <= eff["ci_high"]).all()
+    outside = (eff["estimate"] < eff["ci_low"]) | (eff["estimate"] > eff["ci_high"])
+    assert (eff["estimate_outside_ci"] == outside).all() and not outside.any()
     assert (eff["se"] > 0).all()
 
 
@@ -169,6 +171,7 @@ def test_group_means_match_direct_computation(synthetic):
     out = group_prevalence(runs[:1], docvars, "group", n_boot=200, seed=5, weights=tokens)
     assert list(out.columns) == [
         "docvar", "group", "topic", "mean", "ci_low", "ci_high", "n_docs", "n_dropped",
+        "estimate_outside_ci",
     ]  # fmt: skip
     assert out["n_dropped"].eq(0).all()
     assert out["group"].tolist() == ["a"] * K + ["b"] * K
@@ -178,7 +181,8 @@ def test_group_means_match_direct_computation(synthetic):
         got = out[out["group"] == g]
         np.testing.assert_allclose(got["mean"], direct, rtol=1e-12)
         assert got["n_docs"].eq(mask.sum()).all()
-    assert (out["ci_low"] <= out["mean"]).all() and (out["mean"] <= out["ci_high"]).all()
+    outside = (out["mean"] < out["ci_low"]) | (out["mean"] > out["ci_high"])
+    assert (out["estimate_outside_ci"] == outside).all() and not outside.any()
     # The planted +0.10 of topic 0 in group b shows in the group means.
     diff = out.set_index(["group", "topic"])["mean"]
     assert 0.07 < diff[("b", 0)] - diff[("a", 0)] < 0.13
@@ -235,6 +239,7 @@ def test_year_prevalence_national_subset(synthetic):
         "ci_high",
         "n_docs",
         "n_dropped",
+        "estimate_outside_ci",
     ]
     national = docvars[docvars["level"] == "national"]
     assert out["year"].dtype == np.int64
