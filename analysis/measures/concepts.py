@@ -201,7 +201,8 @@ def bootstrap_rates(
     rate, ci_low, ci_high : arrays, shape (n_concepts,)
         Point estimate ``PER * sum(counts) / sum(denominators)`` and the raw ``level`` percentile
         interval (not widened to contain the estimate, which a skewed rate can miss). A unit
-        with a zero denominator gets NaN; a concept with no hit gets ``[0, 0]``.
+        with a zero denominator gets NaN; a concept with no hit gets ``[0, 0]``; a unit of one
+        paragraph, whose every resample is the paragraph itself, gets ``[rate, rate]``.
     """
     counts = np.asarray(counts, dtype=np.float64)
     den = np.asarray(denominators, dtype=np.float64)
@@ -210,6 +211,10 @@ def bootstrap_rates(
         nan = np.full(counts.shape[1], np.nan)
         return nan, nan.copy(), nan.copy()
     rate = PER * counts.sum(axis=0) / total
+    if len(den) == 1:
+        # the bootstrap distribution is the point itself; computed through the replicates it
+        # would be ``counts * (PER / den)``, one ulp off ``rate`` and flagged as outside
+        return rate, rate.copy(), rate.copy()
     w = np.asarray(weights, dtype=np.float64)
     boot_den = w @ den
     boot = (w @ counts) * (PER / np.where(boot_den > 0, boot_den, np.nan))[:, None]

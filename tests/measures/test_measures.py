@@ -170,7 +170,7 @@ def test_rural_revitalization_absent_before_2017_present_from_2018(measures):
 
 def test_estimate_outside_interval_is_flagged_exactly_and_rarely(panel, measures):
     """Intervals are raw percentiles (never widened to hold the rate): the flag says exactly
-    where the rate lies outside, and that is rare (bundled corpus: 7 and 11 of 19,198 rows)."""
+    where the rate lies outside, and that is rare (bundled corpus: none of 19,198 rows)."""
     shift = pd.read_csv(measures / "concept_section_shift.csv")
     for table in (panel, shift):
         for suffix in ("", "_tokens"):
@@ -182,6 +182,12 @@ def test_estimate_outside_interval_is_flagged_exactly_and_rarely(panel, measures
     rated = panel[panel["chars"] > 0]
     hit = rated[rated["count"] > 0]
     assert (hit["ci_high"] > hit["ci_low"]).mean() > 0.95
+    # one paragraph: every resample is the paragraph, so the interval is the rate, exactly
+    single = panel[(panel["n_paragraphs"] == 1) & (panel["chars"] > 0)]
+    assert len(single) > 100
+    assert (single["ci_low"] == single["rate"]).all() and (
+        single["ci_high"] == single["rate"]
+    ).all()
 
 
 def test_intervals_narrow_as_text_grows():
