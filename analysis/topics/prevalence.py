@@ -38,7 +38,6 @@ Functions
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -47,6 +46,7 @@ from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 from analysis.bootstrap import Resampler, estimate_outside, percentile_interval
 from analysis.progress import progress
+from analysis.topics.design import build_design, column, is_missing
 
 __all__ = ["estimate_effects", "group_prevalence", "year_prevalence"]
 
@@ -54,9 +54,6 @@ __all__ = ["estimate_effects", "group_prevalence", "year_prevalence"]
 _BLOCK = 256
 #: Tolerance on the row sums of the doc-topic matrices.
 _ROW_SUM_TOL = 1e-3
-#: Level given to a missing categorical covariate with ``missing="level"``.
-MISSING_LEVEL = "none"
-INTERCEPT = "(Intercept)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,21 +87,6 @@ def _check_boot(n_boot: int, level: float) -> None:
         raise ValueError(f"level must be in (0, 1), got {level}")
 
 
-def _is_missing(values: pd.Series) -> np.ndarray:
-    """True where ``values`` is NA or a blank string."""
-    missing = values.isna().to_numpy(dtype=bool)
-    if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        text = values.astype("string").str.strip()
-        missing = missing | text.eq("").fillna(True).to_numpy(dtype=bool)
-    return missing
-
-
-def _column(docvars: pd.DataFrame, name: str) -> pd.Series:
-    if name not in docvars.columns:
-        raise KeyError(f"docvars has no column {name!r}")
-    return docvars[name].reset_index(drop=True)
-
-
 def _replicates(
     rng: np.random.Generator, resampler: Resampler, n_runs: int, block: int
 ) -> Iterator[tuple[int, np.ndarray]]:
@@ -120,7 +102,7 @@ def _codes(docvars: pd.DataFrame, name: str | None, keep: np.ndarray) -> np.ndar
     """Integer codes of column ``name`` on the kept rows (None when ``name`` is None)."""
     if name is None:
         return None
-    values = _column(docvars, name)[keep]
+    values = column(docvars, name)[keep]
     if values.isna().any():
         raise ValueError(f"cluster column {name!r} has missing values")
     return pd.factorize(values, sort=True)[0]
@@ -182,8 +164,8 @@ def group_prevalence(
     if not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ValueError("weights must be finite and positive (drop empty documents first)")
 
-    keys = _column(docvars, by)
-    keep = ~_is_missing(keys)
+    keys = column(docvars, by)
+    keep = ~is_missing(keys)
     if not keep.any():
         raise ValueError(f"every value of {by!r} is missing")
     codes, groups = pd.factorize(keys[keep], sort=True)
@@ -254,7 +236,7 @@ def year_prevalence(
     """
     mask = np.ones(len(docvars), dtype=bool)
     if scope is not None:
-        mask = _column(docvars, "level").eq(scope).fillna(False).to_numpy(dtype=bool)
+        mask = column(docvars, "level").eq(scope).fillna(False).to_numpy(dtype=bool)
         if not mask.any():
             raise ValueError(f"no document has level == {scope!r}")
     idx = np.flatnonzero(mask)
@@ -274,110 +256,8 @@ def year_prevalence(
 
 
 # ---------------------------------------------------------------------------------------------
-# Regression of topic proportions on covariates
+# Regression of topic proportions on covariates (design matrix: analysis.topics.design)
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Design:
-    """Design matrix (rows kept x P) with term names and the reference of each term."""
-
-    X: np.ndarray
-    terms: list[str]
-    references: list[str]
-    keep: np.ndarray  # (D,) bool: rows used
-
-
-def _build_design(
-    docvars: pd.DataFrame,
-    covariates: Sequence[str],
-    *,
-    missing: Literal["drop", "level"],
-    reference: Mapping[str, str],
-    categorical: Sequence[str],
-    center: bool,
-) -> _Design:
-    """Intercept, then each covariate in order: a numeric one linearly, a categorical one as
-    dummies of its non-reference levels (sorted)."""
-    if len(covariates) == 0:
-        raise ValueError("covariates is empty")
-    if len(set(covariates)) != len(covariates):
-        raise ValueError(f"covariates repeat a name: {list(covariates)}")
-    columns = {name: _column(docvars, name) for name in covariates}
-    numeric = {
-        name
-        for name, col in columns.items()
-        if name not in categorical
-        and pd.api.types.is_numeric_dtype(col)
-        and not pd.api.types.is_bool_dtype(col)
-    }
-    keep = np.ones(len(docvars), dtype=bool)
-    levels: dict[str, pd.Series] = {}
-    for name, col in columns.items():
-        miss = _is_missing(col)
-        if name in numeric or missing == "drop":
-            keep = keep & ~miss
-        if name not in numeric:
-            levels[name] = col.astype("string").str.strip().mask(miss, MISSING_LEVEL)
-    if not keep.any():
-        raise ValueError(f"no document has all of {list(covariates)}")
-
-    blocks: list[np.ndarray] = [np.ones((int(keep.sum()), 1))]
-    terms, refs = [INTERCEPT], [""]
-    baseline: list[str] = []
-    for name in covariates:
-        if name in numeric:
-            x = columns[name][keep].to_numpy(dtype=np.float64)
-            if np.ptp(x) == 0:
-                raise ValueError(f"covariate {name!r} is constant ({x[0]:g}) on the rows used")
-            centre = float(x.mean()) if center else 0.0
-            blocks.append((x - centre)[:, None])
-            terms.append(name)
-            refs.append("")
-            baseline.append(f"{name}={centre:g}")
-            continue
-        values = levels[name][keep]
-        counts = values.value_counts(sort=False)
-        if len(counts) < 2:
-            raise ValueError(f"covariate {name!r} has a single level {counts.index[0]!r}")
-        ref = reference.get(name)
-        if ref is None:  # most frequent level; ties go to the first in sorted order
-            ref = sorted(counts.index, key=lambda lv: (-counts[lv], lv))[0]
-        elif ref not in counts.index:
-            raise ValueError(
-                f"reference level {ref!r} of {name!r} not among {sorted(counts.index)}"
-            )
-        others = sorted(lv for lv in counts.index if lv != ref)
-        blocks.append((values.to_numpy()[:, None] == np.array(others)[None, :]).astype(float))
-        terms += [f"{name}={lv}" for lv in others]
-        refs += [ref] * len(others)
-        baseline.append(f"{name}={ref}")
-    refs[0] = "; ".join(baseline)
-    X = np.hstack(blocks)
-    _check_rank(X, terms)
-    return _Design(X, terms, refs, keep)
-
-
-def _check_rank(X: np.ndarray, terms: list[str]) -> None:
-    """Raise ValueError naming the first columns that are linear combinations of earlier ones."""
-    n, p = X.shape
-    if n <= p:
-        raise ValueError(f"{n} documents for {p} coefficients: too few documents")
-    if np.linalg.matrix_rank(X) == p:
-        return
-    dependent: list[str] = []
-    kept: list[int] = []
-    for j in range(p):
-        if np.linalg.matrix_rank(X[:, [*kept, j]]) == len(kept) + 1:
-            kept.append(j)
-        else:
-            dependent.append(terms[j])
-    verb = "is a linear combination" if len(dependent) == 1 else "are linear combinations"
-    raise ValueError(
-        f"design matrix is rank deficient: {', '.join(map(repr, dependent))} {verb} of earlier "
-        "columns (e.g. a missing level that coincides with another covariate's level); drop a "
-        "covariate or use missing='drop'"
-    )
-
-
 def estimate_effects(
     doc_topic_runs: list[np.ndarray],
     docvars: pd.DataFrame,
@@ -457,7 +337,7 @@ def estimate_effects(
     """
     _check_boot(n_boot, level)
     theta = _stack_runs(doc_topic_runs, len(docvars))
-    design = _build_design(
+    design = build_design(
         docvars,
         covariates,
         missing=missing,
