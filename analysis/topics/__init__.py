@@ -43,7 +43,10 @@ Rule that picks K (:func:`select_k`)
     ``c_npmi``) over the seeds. ``one_se`` (default, Breiman et al. 1984's one-standard-error
     rule): the smallest K whose mean is at least the best mean minus the best K's standard
     error. ``best``: the K with the highest mean (ties: the smaller K). ``chosen_k`` > 0
-    overrides the rule; ``topics/selection.json`` records both.
+    overrides the rule; ``topics/selection.json`` records both. Seeds whose metric is not
+    finite (NaN) are left out of the mean, SE and ``n``; a K with no finite seed is skipped and
+    listed with the reason under ``skipped_k`` in ``selection.json``; when no K is left the
+    stage fails, naming the metric.
 
 Stability (:mod:`analysis.topics.stability`)
     ``n_stability_seeds`` fits at the chosen K (the grid's fits first) are aligned to their

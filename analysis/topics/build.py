@@ -63,8 +63,13 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
         "metric": tc.select_metric,
         "rule": tc.select_rule,
         "rule_text": _RULE_TEXT[tc.select_rule].format(metric=tc.select_metric),
-        "per_k": summary.to_dict(orient="records"),
+        "per_k": summary.loc[summary["skipped"] == "", ["k", "mean", "se", "n"]].to_dict(
+            orient="records"
+        ),
     }
+    skipped = summary.loc[summary["skipped"] != "", ["k", "skipped"]]
+    if len(skipped):  # recorded only when the rule had to skip a K
+        selection["skipped_k"] = skipped.rename(columns={"skipped": "reason"}).to_dict("records")
     seeds = list(tc.seeds)
     while len(seeds) < tc.n_stability_seeds:
         seeds.append(max(seeds, default=0) + 1)

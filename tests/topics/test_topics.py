@@ -116,6 +116,30 @@ def test_one_se_rule_and_best_rule():
     assert select_k(perp, metric="perplexity", rule="best")[0] == 10
 
 
+def test_select_k_leaves_out_nan_seeds_and_skips_nan_ks():
+    nan = np.nan
+    # K=20 would win on its one finite seed but K=30 is NaN everywhere: skipped with a reason
+    table = _table({5: [0.05, 0.05], 10: [0.095, nan, 0.095], 20: [nan, 0.12], 30: [nan, nan]})
+    k, summary = select_k(table, metric="c_npmi", rule="best")
+    assert k == 20
+    s = summary.set_index("k")
+    assert s["n"].to_dict() == {5: 2, 10: 2, 20: 1, 30: 0}
+    assert s.loc[10, "mean"] == pytest.approx(0.095) and s.loc[10, "se"] == 0.0
+    assert s.loc[20, "se"] == 0.0  # one finite seed
+    assert np.isnan(s.loc[30, "mean"]) and np.isnan(s.loc[30, "se"])
+    assert s.loc[30, "skipped"] == "c_npmi is not finite in any of its 2 fits"
+    assert (s.loc[[5, 10, 20], "skipped"] == "").all()
+    # one SE of K=20 is 0, so one_se also picks 20; infinite values count as missing too
+    assert select_k(table, rule="one_se")[0] == 20
+    table.loc[(table["k"] == 20), "c_npmi"] = [np.inf, nan]
+    k, summary = select_k(table, rule="best")
+    assert k == 10 and summary.set_index("k").loc[20, "skipped"] != ""
+    # no K with a finite value: the error names the metric
+    perp = pd.DataFrame({"k": [5, 10], "seed": 1, "perplexity": [nan, nan]})
+    with pytest.raises(ValueError, match="'perplexity'"):
+        select_k(perp, metric="perplexity")
+
+
 # ---------------------------------------------------------------------------------------------
 # The whole stage on the real corpus with a small config
 # ---------------------------------------------------------------------------------------------
