@@ -3,7 +3,7 @@
 - concept counting: our single trie regex (longest match, one pass per paragraph) against the
   obvious baseline, one ``str.count`` per term and paragraph (which also double counts nested
   terms, so only its time is compared);
-- bootstrap intervals: resampling by index counts (``resample_weights``) against
+- bootstrap intervals: resampling by index counts (``analysis.bootstrap.Resampler``) against
   ``rng.multinomial`` weights, same replicates;
 - the whole ``build_measures``.
 
@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import config as config_mod
+from analysis.bootstrap import Resampler
 from analysis.corpus import load_corpus
 from analysis.measures import build_measures
-from analysis.measures.concepts import ConceptMatcher, load_concepts, resample_weights
+from analysis.measures.concepts import ConceptMatcher, load_concepts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +69,7 @@ def main() -> None:
         (
             "bootstrap weights (300 paragraphs x 1000)",
             "index counts (ours)",
-            timed(lambda: resample_weights(n, n_boot=n_boot, rng=np.random.default_rng(1))),
+            timed(lambda: Resampler.build(n).draw(np.random.default_rng(1), n_boot)),
         ),
         (
             "bootstrap weights (300 paragraphs x 1000)",

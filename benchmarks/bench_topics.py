@@ -135,7 +135,7 @@ def _ours(**kw) -> Callable[[sparse.csr_matrix, int, int, object], tuple[np.ndar
 
 
 def bench_fits(corpus: TopicCorpus, heldout: np.ndarray, k: int, seed: int, tc) -> pd.DataFrame:
-    train = corpus.dtm[~heldout]
+    train = corpus.dtm.counts[~heldout]
     fold, score = completion_split(
         [corpus.docs[i] for i in np.flatnonzero(heldout)], len(corpus.vocab)
     )
@@ -170,7 +170,7 @@ def bench_coherence(corpus: TopicCorpus, k: int, seed: int, tc) -> pd.DataFrame:
     from gensim.corpora import Dictionary
     from gensim.models import CoherenceModel
 
-    phi = fit_lda(corpus.dtm, k=k, random_state=seed, passes=1).topic_term
+    phi = fit_lda(corpus.dtm.counts, k=k, random_state=seed, passes=1).topic_term
     top = top_terms(phi, 10)
     t0 = time.perf_counter()
     ours = coherence_many(corpus.docs, [top])[0]
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     heldout = holdout_mask(len(corpus.units), share=tc.holdout, seed=derive_seed(cfg.seed, 1))
     print(
         f"bench_topics: {len(corpus.units)} {tc.unit} units, {len(corpus.vocab)} terms, "
-        f"{int(corpus.dtm.sum())} tokens; K = {args.k}",
+        f"{int(corpus.dtm.counts.sum())} tokens; K = {args.k}",
         flush=True,
     )
     fits = bench_fits(corpus, heldout, args.k, args.seed, tc)

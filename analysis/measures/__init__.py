@@ -7,12 +7,13 @@
 """
 
 from analysis.measures.build import build_measures, count_paragraph_concepts
-from analysis.measures.dtm import Dtm, build_dtm, group_dtm, trim_dtm
+from analysis.measures.dtm import Dropped, Dtm, build_dtm, group_dtm, trim, trim_dtm
 from analysis.measures.keyness import keyness, one_vs_rest
 from analysis.measures.kwic import kwic
 from analysis.measures.tfidf import tfidf_top_terms
 
 __all__ = [
+    "Dropped",
     "Dtm",
     "build_dtm",
     "build_measures",
@@ -22,5 +23,6 @@ __all__ = [
     "kwic",
     "one_vs_rest",
     "tfidf_top_terms",
+    "trim",
     "trim_dtm",
 ]

@@ -3,7 +3,8 @@
 :func:`build_measures` reads the corpus and token tables and writes, under ``<results>/tables/``:
 
 - ``concept_panel.{csv,parquet,dta}``: report x section (and ``all``) x concept: count, characters,
-  tokens, rate per 10,000 characters and tokens, with paragraph-bootstrap intervals;
+  tokens, rate per 10,000 characters and tokens, with paragraph-bootstrap intervals (raw
+  percentiles) and whether the rate lies outside each (``estimate_outside_ci[_tokens]``);
 - ``concept_section_shift.csv``: review vs plan rates per concept, pooled by level group;
 - ``concepts.csv``: the concept labels and term counts;
 - ``term_panel.csv``: every dictionary term's count per report (longest match; zeros left out);
@@ -37,7 +38,7 @@ from analysis.measures.concepts import (
     count_chars,
     load_concepts,
 )
-from analysis.measures.dtm import Dtm, build_dtm, group_dtm, trim_dtm
+from analysis.measures.dtm import Dtm, build_dtm, group_dtm, is_placeholder, trim
 from analysis.measures.keyness import keyness, one_vs_rest
 from analysis.measures.tfidf import tfidf_top_terms
 from analysis.progress import progress
@@ -133,7 +134,8 @@ def concept_panel(pc: ParagraphConcepts, *, n_boot: int, seed: int, level: float
 
     Columns: the docvars, ``section``, ``concept``, ``label_en``, ``label_zh``, ``count``,
     ``chars``, ``tokens``, ``n_paragraphs``, ``rate``, ``ci_low``, ``ci_high``, ``rate_tokens``,
-    ``ci_low_tokens``, ``ci_high_tokens``; sorted by level, place, year, doc_id, section, concept
+    ``ci_low_tokens``, ``ci_high_tokens``, ``estimate_outside_ci``,
+    ``estimate_outside_ci_tokens``; sorted by level, place, year, doc_id, section, concept
     file order.
     """
     ids = pc.dictionary.concepts["concept"].tolist()
@@ -199,8 +201,8 @@ def tfidf_tables(
         label = "doc_id" if scope == "report" else scope
         top = tfidf_top_terms(dtm, label, n=n, min_df=min_df)
         frames.append(top.assign(scope=scope))
-        _, gone = trim_dtm(dtm, min_df=min_df)
-        dropped.append(gone.assign(scope=scope))
+        _, gone = trim(dtm, min_df=min_df)
+        dropped.append(gone.terms.assign(scope=scope))
     table = pd.concat(frames, ignore_index=True)
     cols = ["scope", "group", "rank", "term", "score", "count"]
     return table[cols], pd.concat(dropped, ignore_index=True)
@@ -211,7 +213,7 @@ def group_term_counts(report_dtm: Dtm, docvars: Sequence[str], *, n: int) -> pd.
 
     Columns ``docvar, group, term, count``; ties broken by term.
     """
-    keep = ~np.char.startswith(report_dtm.vocab.astype(str), "<")
+    keep = ~is_placeholder(report_dtm.vocab)
     rows = []
     for docvar in docvars:
         grouped = group_dtm(report_dtm, docvar)
@@ -278,6 +280,8 @@ PANEL_LABELS = {
     "ci_low": "95% bootstrap CI, lower (per 10k chars)",
     "ci_high": "95% bootstrap CI, upper (per 10k chars)",
     "rate_tokens": "concept hits per 10,000 tokens",
+    "estimate_outside_ci": "rate outside its bootstrap CI (1 = yes)",
+    "estimate_outside_ci_tokens": "rate_tokens outside its bootstrap CI (1 = yes)",
     "chars": "characters excluding whitespace",
     "count": "concept hits (longest match)",
 }

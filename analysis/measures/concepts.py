@@ -10,14 +10,14 @@ paragraph of the clean text (``paragraphs.parquet``), so report counts are parag
 
 Rates are per 10,000 characters (every character of the clean text except whitespace) or per
 10,000 tokens (the token table), with percentile bootstrap intervals from resampling paragraphs
-within the unit (report, section or any group); see :func:`bootstrap_rates`.
+within the unit (report, section or any group; :class:`analysis.bootstrap.Resampler`, seeded per
+unit by :func:`analysis.bootstrap.keyed_rng`); see :func:`bootstrap_rates`.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from threadpoolctl import threadpool_limits
+
+from analysis.bootstrap import Resampler, estimate_outside, keyed_rng, percentile_interval
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -175,25 +177,6 @@ def concept_matrix(term_counts: sparse.spmatrix, dictionary: ConceptDictionary) 
     return np.asarray((term_counts @ agg).todense(), dtype=np.int64)
 
 
-def unit_seed(seed: int, key: str) -> np.random.Generator:
-    """A generator for one unit, from the master seed and a stable hash of the unit's key.
-
-    Seeding per unit keeps a unit's interval unchanged when other reports are added.
-    """
-    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
-
-
-def resample_weights(n: int, *, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """How often each of ``n`` paragraphs is drawn in each bootstrap replicate.
-
-    Returns a float64 array of shape ``(n_boot, n)`` of whole numbers; every row sums to ``n``
-    (a resample of ``n`` paragraphs with replacement).
-    """
-    idx = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
-    counts = np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n)
-    return counts.astype(np.float64)
-
-
 def bootstrap_rates(
     counts: np.ndarray,
     denominators: np.ndarray,
@@ -210,13 +193,16 @@ def bootstrap_rates(
     denominators : array, shape (n_paragraphs,)
         Characters (or tokens) of each paragraph.
     weights : array, shape (n_boot, n_paragraphs)
-        Draw counts from :func:`resample_weights`.
+        Draw counts of each paragraph in each replicate (``Resampler.draw`` of
+        :mod:`analysis.bootstrap`).
 
     Returns
     -------
     rate, ci_low, ci_high : arrays, shape (n_concepts,)
-        Point estimate ``PER * sum(counts) / sum(denominators)`` and the ``level`` percentile
-        interval. A unit with a zero denominator gets NaN; a concept with no hit gets ``[0, 0]``.
+        Point estimate ``PER * sum(counts) / sum(denominators)`` and the raw ``level`` percentile
+        interval (not widened to contain the estimate, which a skewed rate can miss). A unit
+        with a zero denominator gets NaN; a concept with no hit gets ``[0, 0]``; a unit of one
+        paragraph, whose every resample is the paragraph itself, gets ``[rate, rate]``.
     """
     counts = np.asarray(counts, dtype=np.float64)
     den = np.asarray(denominators, dtype=np.float64)
@@ -225,15 +211,17 @@ def bootstrap_rates(
         nan = np.full(counts.shape[1], np.nan)
         return nan, nan.copy(), nan.copy()
     rate = PER * counts.sum(axis=0) / total
+    if len(den) == 1:
+        # the bootstrap distribution is the point itself; computed through the replicates it
+        # would be ``counts * (PER / den)``, one ulp off ``rate`` and flagged as outside
+        return rate, rate.copy(), rate.copy()
     w = np.asarray(weights, dtype=np.float64)
     boot_den = w @ den
     boot = (w @ counts) * (PER / np.where(boot_den > 0, boot_den, np.nan))[:, None]
     if not (boot_den > 0).all():  # a replicate that drew only empty paragraphs has no rate
         boot = boot[boot_den > 0]
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(boot, [alpha, 1.0 - alpha], axis=0)
-    # a percentile interval can miss a skewed estimate by a hair; keep the estimate inside
-    return rate, np.minimum(low, rate), np.maximum(high, rate)
+    low, high = percentile_interval(boot, level)
+    return rate, low, high
 
 
 def concept_rates(
@@ -261,7 +249,9 @@ def concept_rates(
     DataFrame
         One row per group x concept: the ``by`` columns, ``concept``, ``count``, ``chars``,
         ``tokens``, ``n_paragraphs``, ``rate``, ``ci_low``, ``ci_high``, ``rate_tokens``,
-        ``ci_low_tokens``, ``ci_high_tokens``. Groups are sorted by key; concepts in the given order.
+        ``ci_low_tokens``, ``ci_high_tokens``, ``estimate_outside_ci`` and
+        ``estimate_outside_ci_tokens`` (True where the rate lies outside its raw percentile
+        interval). Groups are sorted by key; concepts in the given order.
     """
     # many small matrix products: one BLAS thread is ~15x faster than two competing ones
     with threadpool_limits(limits=1, user_api="blas"):
@@ -289,11 +279,14 @@ def _concept_rates(
         res["tokens"] = int(grp["tokens"].sum())
         res["n_paragraphs"] = len(grp)
         # one resample of the paragraphs serves both denominators
-        weights = resample_weights(len(grp), n_boot=n_boot, rng=unit_seed(seed, label))
+        rng = keyed_rng(seed, label)
+        weights = Resampler.build(len(grp)).draw(rng, n_boot).astype(np.float64)
         for den, suffix in (("chars", ""), ("tokens", "_tokens")):
             rate, low, high = bootstrap_rates(counts, grp[den].to_numpy(), weights, level=level)
             res[f"rate{suffix}"], res[f"ci_low{suffix}"], res[f"ci_high{suffix}"] = rate, low, high
+            res[f"estimate_outside_ci{suffix}"] = estimate_outside(rate, low, high)
         frames.append(pd.DataFrame(res))
     out = pd.concat(frames, ignore_index=True)
     front = [*by, "concept", "count", "chars", "tokens", "n_paragraphs"]
-    return out[front + [c for c in out.columns if c not in front]]
+    back = ["estimate_outside_ci", "estimate_outside_ci_tokens"]  # new columns go last
+    return out[front + [c for c in out.columns if c not in front + back] + back]

@@ -1,13 +1,15 @@
-"""Document-term matrices with their docvars, grouping by any docvar, TF-IDF distinctive terms.
+"""Document-term matrices with their docvars, grouping by any docvar, and the one filter.
 
 A :class:`Dtm` keeps three aligned parts, as quanteda's dfm does: the sparse count matrix
 (documents x terms), the vocabulary and the docvars (one row per document). Every operation that
 drops or merges rows or columns returns a new :class:`Dtm` with the three still aligned, and
-trimming reports what it dropped and why (as stm's ``prepDocuments``).
+:func:`trim` (the filter of both TF-IDF and the topic-model units) reports what it dropped and
+why (:class:`Dropped`, as stm's ``prepDocuments``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -19,11 +21,16 @@ from scipy import sparse
 from analysis.corpus.metadata import DOCVARS
 
 Unit = Literal["paragraph", "section", "report"]
-UNIT_KEYS: dict[str, list[str]] = {
-    "paragraph": ["doc_id", "paragraph"],
-    "section": ["doc_id", "section"],
-    "report": ["doc_id"],
+#: Columns that identify a unit of the token table (a paragraph lies in one section).
+UNIT_KEYS: dict[str, tuple[str, ...]] = {
+    "paragraph": ("doc_id", "paragraph", "section"),
+    "section": ("doc_id", "section"),
+    "report": ("doc_id",),
 }
+#: A number placeholder of the token table (``<num>``, ``<pct>``, ``<year>``).
+PLACEHOLDER = re.compile(r"^<\w+>$")
+#: Why :func:`trim` drops a term, in the order the checks apply (a term gets the first).
+TERM_REASONS = ("placeholder", "listed", "min_count", "min_df", "max_df", "unused")
 
 
 @dataclass(frozen=True)
@@ -62,10 +69,51 @@ class Dtm:
         """Tokens per document, shape ``(n_docs,)``."""
         return np.asarray(self.counts.sum(axis=1)).ravel()
 
+    def doc_freq(self) -> np.ndarray:
+        """Documents each term occurs in, shape ``(n_terms,)``."""
+        return np.asarray((self.counts > 0).sum(axis=0)).ravel()
+
     def subset(self, mask: np.ndarray | pd.Series) -> Dtm:
         """The documents where ``mask`` is true, docvars kept aligned."""
         mask = np.asarray(mask, dtype=bool)
         return Dtm(self.counts[mask], self.vocab, self.docvars[mask].reset_index(drop=True))
+
+
+def is_placeholder(vocab: np.ndarray | Sequence[str]) -> np.ndarray:
+    """True for each term that is a number placeholder (:data:`PLACEHOLDER`), shape ``(n,)``."""
+    return np.fromiter((bool(PLACEHOLDER.match(t)) for t in map(str, vocab)), dtype=bool)
+
+
+def unit_rows(
+    tokens: pd.DataFrame, unit: Unit, units: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The units of the token table and the unit row of each of its rows.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The token table (or any table with the :data:`UNIT_KEYS` columns of ``unit``).
+    unit : {"report", "section", "paragraph"}
+    units : DataFrame, optional
+        Units to look rows up in (e.g. the docvars of a trimmed :class:`Dtm`); default: every
+        unit of ``tokens`` in order of first appearance.
+
+    Returns
+    -------
+    keys : DataFrame
+        The key columns of the units, one row per unit.
+    row : int64 array (len(tokens),)
+        Row of ``keys`` holding each token-table row; -1 where ``units`` lacks the unit.
+    """
+    if unit not in UNIT_KEYS:
+        raise ValueError(f"unit must be one of {sorted(UNIT_KEYS)}, not {unit!r}")
+    keys = list(UNIT_KEYS[unit])
+    if units is None:
+        units = tokens[keys].drop_duplicates()
+    units = units[keys].reset_index(drop=True)
+    lookup = units.assign(_row=np.arange(len(units)))
+    row = tokens[keys].merge(lookup, on=keys, how="left")["_row"]
+    return units, row.fillna(-1).to_numpy(dtype=np.int64)
 
 
 def build_dtm(tokens: pd.DataFrame, *, unit: Unit = "report") -> Dtm:
@@ -77,20 +125,17 @@ def build_dtm(tokens: pd.DataFrame, *, unit: Unit = "report") -> Dtm:
         The token table (``tokens/tokens.parquet``): one row per paragraph with ``doc_id``,
         ``paragraph``, ``section``, ``tokens`` (list of str) and the docvars.
     unit : {"report", "section", "paragraph"}
-        What a document is. Sections keep the report's order of first appearance.
+        What a document is (:data:`UNIT_KEYS`). Units keep the table's order of first
+        appearance.
 
     Returns
     -------
     Dtm
         Vocabulary sorted by code point (deterministic); docvars hold the unit keys, the
-        docvars of :data:`analysis.corpus.metadata.DOCVARS` and ``n_paragraphs``.
+        docvars of :data:`analysis.corpus.metadata.DOCVARS` (the first value of each unit)
+        and ``n_paragraphs``.
     """
-    if unit not in UNIT_KEYS:
-        raise ValueError(f"unit must be one of {sorted(UNIT_KEYS)}, not {unit!r}")
-    keys = UNIT_KEYS[unit]
-    order = tokens[keys].drop_duplicates().reset_index(drop=True)
-    order["_row"] = np.arange(len(order))
-    row = tokens[keys].merge(order, on=keys, how="left")["_row"].to_numpy()
+    order, row = unit_rows(tokens, unit)
     lengths = tokens["tokens"].map(len).to_numpy()
     flat = np.fromiter((t for toks in tokens["tokens"] for t in toks), dtype=object)
     vocab, cols = np.unique(flat.astype(str), return_inverse=True)
@@ -99,12 +144,11 @@ def build_dtm(tokens: pd.DataFrame, *, unit: Unit = "report") -> Dtm:
         (np.ones(len(cols), dtype=np.int64), (rows, cols)), shape=(len(order), len(vocab))
     )
     counts.sum_duplicates()
-    extra = ["section"] if unit == "paragraph" else []
-    docvar_cols = [c for c in [*DOCVARS, *extra] if c in tokens.columns and c not in keys]
+    docvar_cols = [c for c in DOCVARS if c in tokens.columns and c not in order.columns]
     first = tokens.groupby(row, sort=True).agg(
         **{c: (c, "first") for c in docvar_cols}, n_paragraphs=("paragraph", "size")
     )
-    docvars = pd.concat([order[keys], first.reset_index(drop=True)], axis=1)
+    docvars = pd.concat([order, first.reset_index(drop=True)], axis=1)
     return Dtm(counts, vocab, docvars)
 
 
@@ -135,6 +179,89 @@ def group_dtm(dtm: Dtm, by: str | Sequence[str]) -> Dtm:
     return Dtm((indicator @ dtm.counts).tocsr(), dtm.vocab, docvars)
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """What :func:`trim` removed and why (as stm's ``prepDocuments`` reports it).
+
+    Attributes
+    ----------
+    units : DataFrame
+        One row per dropped document, indexed by its row in the input :class:`Dtm`: its
+        docvars, ``n_tokens`` (its tokens of the terms kept) and ``reason`` (``min_tokens``).
+    terms : DataFrame
+        One row per dropped term, indexed by its column in the input: ``term``, ``count``
+        (total count), ``df`` (documents it occurs in) and ``reason``, one of
+        :data:`TERM_REASONS` (the first check it fails).
+    """
+
+    units: pd.DataFrame
+    terms: pd.DataFrame
+
+
+def trim(
+    dtm: Dtm,
+    *,
+    min_df: int | float = 1,
+    max_df: int | float = 1.0,
+    min_count: int = 1,
+    drop_terms: Sequence[str] = (),
+    drop_placeholders: bool = False,
+    min_tokens: int = 0,
+) -> tuple[Dtm, Dropped]:
+    """Drop terms and then documents, keeping docvars aligned and saying what went and why.
+
+    The one filter of the package: TF-IDF (``min_df``) and the topic-model units (gensim's
+    ``no_below``/``no_above``, place names, placeholders, short units) both use it. In order:
+
+    1. terms, each checked on the input: a number placeholder (``drop_placeholders``), a term
+       of ``drop_terms`` (``listed``), total count below ``min_count``, in fewer than
+       ``min_df`` or more than ``max_df`` documents; ``min_df``/``max_df`` are a number of
+       documents (int) or a share of them (float), as in scikit-learn;
+    2. documents left with fewer than ``min_tokens`` tokens of the kept terms (``min_tokens``);
+    3. terms with no count left in the kept documents (``unused``).
+
+    Returns
+    -------
+    Dtm
+        The kept documents x kept terms (canonical CSR, docvars re-indexed 0..n-1).
+    Dropped
+        The dropped documents and terms with their reasons.
+    """
+    n_docs = dtm.shape[0]
+
+    def bound(x: int | float) -> float:
+        return x * n_docs if isinstance(x, float) else x
+
+    df = dtm.doc_freq()
+    total = dtm.term_totals()
+    reason = np.full(len(dtm.vocab), "", dtype=object)
+    checks = (
+        (is_placeholder(dtm.vocab) if drop_placeholders else None, "placeholder"),
+        (np.isin(dtm.vocab, list(drop_terms)) if len(drop_terms) else None, "listed"),
+        (total < min_count, "min_count"),
+        (df < bound(min_df), "min_df"),
+        (df > bound(max_df), "max_df"),
+    )
+    for cond, why in checks:
+        if cond is not None:
+            reason[(reason == "") & cond] = why
+    kept_terms = dtm.counts[:, reason == ""]
+    n_tokens = np.asarray(kept_terms.sum(axis=1)).ravel()
+    keep_doc = n_tokens >= min_tokens
+    left = np.asarray(kept_terms[keep_doc].sum(axis=0)).ravel()
+    reason[np.flatnonzero(reason == "")[left == 0]] = "unused"
+    keep = reason == ""
+    counts = dtm.counts[keep_doc][:, keep].tocsr()
+    counts.sort_indices()
+    units = dtm.docvars[~keep_doc].assign(n_tokens=n_tokens[~keep_doc], reason="min_tokens")
+    terms = pd.DataFrame(
+        {"term": dtm.vocab[~keep], "count": total[~keep], "df": df[~keep], "reason": reason[~keep]},
+        index=np.flatnonzero(~keep),
+    )
+    trimmed = Dtm(counts, dtm.vocab[keep], dtm.docvars[keep_doc].reset_index(drop=True))
+    return trimmed, Dropped(units=units, terms=terms)
+
+
 def trim_dtm(
     dtm: Dtm,
     *,
@@ -143,30 +270,9 @@ def trim_dtm(
     min_count: int = 1,
     drop_terms: Sequence[str] = (),
 ) -> tuple[Dtm, pd.DataFrame]:
-    """Drop terms by document frequency and total count, reporting each dropped term.
-
-    ``min_df``/``max_df`` are a number of documents (int) or a share of documents (float), as in
-    scikit-learn. Returns the trimmed :class:`Dtm` and a table ``term, count, df, reason``
-    (reason one of ``min_df``, ``max_df``, ``min_count``, ``listed``).
-    """
-    n_docs = dtm.shape[0]
-
-    def bound(x: int | float) -> float:
-        return x * n_docs if isinstance(x, float) else x
-
-    df = np.asarray((dtm.counts > 0).sum(axis=0)).ravel()
-    total = dtm.term_totals()
-    listed = np.isin(dtm.vocab, list(drop_terms))
-    reason = np.full(len(dtm.vocab), "", dtype=object)
-    for cond, why in (
-        (listed, "listed"),
-        (total < min_count, "min_count"),
-        (df < bound(min_df), "min_df"),
-        (df > bound(max_df), "max_df"),
-    ):
-        reason[(reason == "") & cond] = why
-    keep = reason == ""
-    dropped = pd.DataFrame(
-        {"term": dtm.vocab[~keep], "count": total[~keep], "df": df[~keep], "reason": reason[~keep]}
+    """:func:`trim` of terms only, returning the dropped terms as a table (``term, count, df,
+    reason``); kept for callers of the earlier name."""
+    trimmed, dropped = trim(
+        dtm, min_df=min_df, max_df=max_df, min_count=min_count, drop_terms=drop_terms
     )
-    return Dtm(dtm.counts[:, keep], dtm.vocab[keep], dtm.docvars), dropped
+    return trimmed, dropped.terms.reset_index(drop=True)

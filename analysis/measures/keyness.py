@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.measures.dtm import Dtm
+from analysis.measures.dtm import Dtm, is_placeholder
 
 KEYNESS_COLUMNS = [
     "term",
@@ -122,7 +122,7 @@ def keyness(
     target: str,
     reference: str,
     *,
-    exclude_prefix: str = "<",
+    drop_placeholders: bool = True,
 ) -> pd.DataFrame:
     """Keyness of the documents matching ``target`` against those matching ``reference``.
 
@@ -133,8 +133,9 @@ def keyness(
     target, reference : str
         pandas query conditions over ``dtm.docvars``, e.g. ``"province == '浙江省'"``; the
         reference may be ``"rest"`` for every document outside the target.
-    exclude_prefix : str
-        Terms starting with it (placeholders ``<num>``, ``<pct>``, ``<year>``) are left out.
+    drop_placeholders : bool
+        Leave out the number placeholders ``<num>``, ``<pct>``, ``<year>``
+        (:func:`analysis.measures.dtm.is_placeholder`).
 
     The numbers of documents on each side are in ``attrs["n_target_docs"]`` and
     ``attrs["n_reference_docs"]``. Raises ``ValueError`` when a condition matches no document or
@@ -148,20 +149,20 @@ def keyness(
     both = int((t & r).sum())
     if both:
         raise ValueError(f"target and reference share {both} documents; make them disjoint")
-    table = _keyness_masks(dtm, t, r, exclude_prefix)
+    table = _keyness_masks(dtm, t, r, drop_placeholders)
     table.attrs.update(n_target_docs=int(t.sum()), n_reference_docs=int(r.sum()))
     return table
 
 
-def _keyness_masks(dtm: Dtm, t: np.ndarray, r: np.ndarray, exclude_prefix: str) -> pd.DataFrame:
-    keep = ~np.char.startswith(dtm.vocab.astype(str), exclude_prefix)
+def _keyness_masks(dtm: Dtm, t: np.ndarray, r: np.ndarray, drop_placeholders: bool) -> pd.DataFrame:
+    keep = ~is_placeholder(dtm.vocab) if drop_placeholders else np.ones(dtm.shape[1], dtype=bool)
     counts = dtm.counts[:, keep]
     a = np.asarray(counts[t].sum(axis=0)).ravel()
     b = np.asarray(counts[r].sum(axis=0)).ravel()
     return keyness_counts(a, b, dtm.vocab[keep])
 
 
-def one_vs_rest(dtm: Dtm, by: str, *, exclude_prefix: str = "<") -> dict[str, pd.DataFrame]:
+def one_vs_rest(dtm: Dtm, by: str, *, drop_placeholders: bool = True) -> dict[str, pd.DataFrame]:
     """Keyness of each value of docvar ``by`` against all other documents with a value.
 
     Documents with a missing or empty ``by`` are left out of both sides. Returns value -> table.
@@ -170,6 +171,8 @@ def one_vs_rest(dtm: Dtm, by: str, *, exclude_prefix: str = "<") -> dict[str, pd
     has = (values.notna() & (values != "")).to_numpy()
     labels = values.astype(str).to_numpy()
     return {
-        value: _keyness_masks(dtm, has & (labels == value), has & (labels != value), exclude_prefix)
+        value: _keyness_masks(
+            dtm, has & (labels == value), has & (labels != value), drop_placeholders
+        )
         for value in sorted(set(labels[has]))
     }

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfTransformer
 
-from analysis.measures.dtm import Dtm, trim_dtm
+from analysis.measures.dtm import Dtm, trim
 
 
 def tfidf_top_terms(
@@ -16,14 +16,14 @@ def tfidf_top_terms(
     n: int = 20,
     min_df: int = 2,
     sublinear_tf: bool = True,
-    exclude_prefix: str = "<",
+    drop_placeholders: bool = True,
 ) -> pd.DataFrame:
     """The ``n`` most distinctive terms of each document by TF-IDF.
 
     scikit-learn's ``TfidfTransformer`` runs on our token counts (never its own tokenizer) with
     ``smooth_idf=True``, ``norm="l2"`` and ``sublinear_tf`` (1 + log tf). Terms in fewer than
-    ``min_df`` documents (one-off names, typos) and placeholders such as ``<num>`` are dropped
-    first. Ties are broken by term (code point order), so the table is deterministic.
+    ``min_df`` documents (one-off names, typos) and, with ``drop_placeholders``, the number
+    placeholders such as ``<num>`` are dropped first (:func:`analysis.measures.dtm.trim`). Ties are broken by term (code point order), so the table is deterministic.
 
     Parameters
     ----------
@@ -37,8 +37,7 @@ def tfidf_top_terms(
     DataFrame
         ``group, rank, term, score, count``, ranks 1..n per group.
     """
-    keep = ~np.char.startswith(dtm.vocab.astype(str), exclude_prefix)
-    trimmed, _ = trim_dtm(Dtm(dtm.counts[:, keep], dtm.vocab[keep], dtm.docvars), min_df=min_df)
+    trimmed, _ = trim(dtm, min_df=min_df, drop_placeholders=drop_placeholders)
     tfidf = TfidfTransformer(norm="l2", smooth_idf=True, sublinear_tf=sublinear_tf)
     weights = tfidf.fit_transform(trimmed.counts.astype(np.float64)).tocsr()
     counts = trimmed.counts

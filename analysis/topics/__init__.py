@@ -5,11 +5,14 @@ token cache; :func:`fit_topics` does the same work and returns it without writin
 
 Preprocessing (:func:`build_corpus`, logged step by step in ``topics/preprocessing.csv``)
     Units are paragraphs (default), report sections or whole reports (``unit``), with their
-    docvars. Dropped, in order: the number placeholders ``<num> <pct> <year>``
-    (``drop_placeholders``); place names of ``stopwords/places.txt`` (``drop_places``); terms in
-    fewer than ``no_below`` units or in more than a share ``no_above`` of them; units left with
-    fewer than ``min_tokens`` tokens; terms no longer found in any kept unit. The vocabulary is
-    sorted by term.
+    docvars, counted into a :class:`~analysis.measures.dtm.Dtm` and trimmed by the package's one
+    filter, :func:`~analysis.measures.dtm.trim`. Dropped, in order: the number placeholders
+    ``<num> <pct> <year>`` (``drop_placeholders``); place names of ``stopwords/places.txt``
+    (``drop_places``); terms in fewer than ``no_below`` units or in more than a share
+    ``no_above`` of them; units left with fewer than ``min_tokens`` tokens; terms no longer found
+    in any kept unit. The vocabulary is sorted by term. Every dropped unit (its ids, docvars and
+    kept tokens) and term (its count and document frequency) is listed with its reason in
+    ``topics/dropped_units.csv`` and ``topics/dropped_terms.csv``.
 
 Fitting (:func:`fit_lda`)
     gensim ``LdaModel`` (online variational Bayes, Hoffman et al. 2010; single process,
@@ -40,7 +43,10 @@ Rule that picks K (:func:`select_k`)
     ``c_npmi``) over the seeds. ``one_se`` (default, Breiman et al. 1984's one-standard-error
     rule): the smallest K whose mean is at least the best mean minus the best K's standard
     error. ``best``: the K with the highest mean (ties: the smaller K). ``chosen_k`` > 0
-    overrides the rule; ``topics/selection.json`` records both.
+    overrides the rule; ``topics/selection.json`` records both. Seeds whose metric is not
+    finite (NaN) are left out of the mean, SE and ``n``; a K with no finite seed is skipped and
+    listed with the reason under ``skipped_k`` in ``selection.json``; when no K is left the
+    stage fails, naming the metric.
 
 Stability (:mod:`analysis.topics.stability`)
     ``n_stability_seeds`` fits at the chosen K (the grid's fits first) are aligned to their
@@ -65,7 +71,8 @@ Prevalence (:mod:`analysis.topics.prevalence`)
     Every bootstrap replicate draws one stability fit and resamples reports (paragraphs within a
     report for ``doc_id`` groups and the national years), so intervals carry both topic-model and
     sampling uncertainty. Group means weigh units by their tokens: a group's prevalence is the
-    expected share of its tokens. ``prevalence`` in ``topics.csv`` is the same over the corpus.
+    expected share of its tokens. Every prevalence table counts the units it left out for a
+    missing docvar (``n_dropped``); the regressions also the replicates redrawn (``n_redrawn``). ``prevalence`` in ``topics.csv`` is the same over the corpus.
     Over time: prevalence per year of the national series (1954-2025) with these intervals; no
     dynamic topic model (gensim ``LdaSeqModel`` does not fit within the stage's time budget).
 """

@@ -50,7 +50,7 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
     if corpus.dtm.shape[0] == 0:
         raise ValueError("no unit left after preprocessing; loosen no_below/min_tokens")
     heldout = holdout_mask(len(corpus.units), share=tc.holdout, seed=derive_seed(cfg.seed, 1))
-    train = corpus.dtm[~heldout]
+    train = corpus.dtm.counts[~heldout]
     grid = [(k, s) for k in tc.k_grid for s in tc.seeds]
     fits = fit_many(train, grid, tc, master_seed=cfg.seed, workers=tc.workers)
     table = score_fits(list(fits.values()), corpus, heldout, top_n=tc.coherence_top_n)
@@ -63,8 +63,13 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
         "metric": tc.select_metric,
         "rule": tc.select_rule,
         "rule_text": _RULE_TEXT[tc.select_rule].format(metric=tc.select_metric),
-        "per_k": summary.to_dict(orient="records"),
+        "per_k": summary.loc[summary["skipped"] == "", ["k", "mean", "se", "n"]].to_dict(
+            orient="records"
+        ),
     }
+    skipped = summary.loc[summary["skipped"] != "", ["k", "skipped"]]
+    if len(skipped):  # recorded only when the rule had to skip a K
+        selection["skipped_k"] = skipped.rename(columns={"skipped": "reason"}).to_dict("records")
     seeds = list(tc.seeds)
     while len(seeds) < tc.n_stability_seeds:
         seeds.append(max(seeds, default=0) + 1)
@@ -75,7 +80,7 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
     stab = topic_stability([r.topic_term for r in runs], threshold=tc.stability_threshold)
     ref = runs[stab.reference]
     doc_topic_runs = [
-        infer_doc_topic(corpus.dtm, r.topic_term, r.alpha)[:, perm]
+        infer_doc_topic(corpus.dtm.counts, r.topic_term, r.alpha)[:, perm]
         for r, perm in progress(
             zip(runs, stab.perms, strict=True), desc="doc-topics", total=len(runs)
         )
@@ -122,7 +127,7 @@ def topic_tables(result: TopicsResult, config: TopicsConfig) -> dict[str, pd.Dat
     """
     corpus, phi = result.corpus, result.topic_term
     k = phi.shape[0]
-    counts = np.asarray(corpus.dtm.sum(axis=0)).ravel()
+    counts = corpus.dtm.term_totals()
     frex_score = frex(phi, weight=config.frex_weight)
     rel = relevance(phi, counts / counts.sum(), lam=config.relevance_lambda)
     top = top_terms(phi, config.top_n)
@@ -274,6 +279,8 @@ def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
     files["timings.csv"] = table[["k", "seed", "fit_seconds"]]
     files["selection.json"] = _jsonable(selection)
     files["preprocessing.csv"] = result.corpus.log
+    files["dropped_units.csv"] = result.corpus.dropped.units
+    files["dropped_terms.csv"] = result.corpus.dropped.terms
     tables = topic_tables(result, tc)
     for name in ("topics", "topic_terms", "stability"):
         files[f"{name}.csv"] = tables[name]
@@ -290,7 +297,7 @@ def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
         doc_topic=result.doc_topic_runs[result.stability.reference],
         doc_lengths=result.corpus.units["n_tokens"].to_numpy(),
         vocab=result.corpus.vocab.tolist(),
-        term_frequency=np.asarray(result.corpus.dtm.sum(axis=0)).ravel(),
+        term_frequency=result.corpus.dtm.term_totals(),
         labels=labels,
     )
     return TopicsOutput(result=result, files=files)

@@ -32,7 +32,7 @@ def relevance_top(
     topic_term: np.ndarray, corpus: TopicCorpus, config: TopicsConfig, n: int
 ) -> np.ndarray:
     """Ids (K, n) of each topic's top terms by LDAvis relevance (``relevance_lambda``)."""
-    counts = np.asarray(corpus.dtm.sum(axis=0)).ravel()
+    counts = corpus.dtm.term_totals()
     rel = relevance(topic_term, counts / counts.sum(), lam=config.relevance_lambda)
     return np.argsort(-rel, axis=1, kind="stable")[:, :n]
 

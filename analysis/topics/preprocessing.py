@@ -1,33 +1,21 @@
-"""Topic-model units: the token table grouped into units, with the documented term and unit
-filters, each step logged (``topics/preprocessing.csv``); see :mod:`analysis.topics`."""
+"""Topic-model units: the token table counted into a :class:`~analysis.measures.dtm.Dtm` of
+units and trimmed by :func:`~analysis.measures.dtm.trim`, each step logged
+(``topics/preprocessing.csv``) and every dropped unit and term listed with its reason; see
+:mod:`analysis.topics`."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from analysis.config import TopicsConfig
+from analysis.corpus.metadata import DOCVARS
+from analysis.measures.dtm import Dropped, Dtm, Unit, build_dtm, trim, unit_rows
 
-Unit = Literal["paragraph", "section", "report"]
-
-
-DOCVARS = ("place", "level", "province", "prefecture", "region", "year", "doc_type")
-
-
-UNIT_KEYS: dict[str, tuple[str, ...]] = {
-    "paragraph": ("doc_id", "paragraph", "section"),
-    "section": ("doc_id", "section"),
-    "report": ("doc_id",),
-}
-
-
-PLACEHOLDER = re.compile(r"^<\w+>$")
+__all__ = ["TopicCorpus", "build_corpus", "corpus_from_config", "make_units", "read_stoplist"]
 
 
 @dataclass(frozen=True)
@@ -36,25 +24,38 @@ class TopicCorpus:
 
     Attributes
     ----------
-    units : DataFrame, D rows
-        Unit ids (``doc_id`` and, by unit, ``paragraph`` and ``section``), the docvars and
-        ``n_tokens`` (tokens kept).
-    vocab : str array (V,)
-        Terms, sorted.
+    dtm : Dtm, D units x V terms
+        Term counts (``dtm.counts``, CSR), the vocabulary (``dtm.vocab``, sorted) and the units
+        (``dtm.docvars``): unit ids (``doc_id`` and, by unit, ``paragraph`` and ``section``),
+        the docvars and ``n_tokens`` (tokens kept).
     docs : list of D int arrays
-        Token ids of each unit in text order.
-    dtm : csr_matrix (D, V)
-        Term counts.
+        Token ids of each unit in text order (for coherence and held-out completion).
     log : DataFrame
         One row per preprocessing step: ``step``, ``units``, ``terms``, ``tokens`` (after the
         step) and ``detail``.
+    dropped : Dropped
+        The units and terms removed, each with its reason.
     """
 
-    units: pd.DataFrame
-    vocab: np.ndarray
+    dtm: Dtm
     docs: list[np.ndarray]
-    dtm: sparse.csr_matrix
     log: pd.DataFrame
+    dropped: Dropped
+
+    @property
+    def vocab(self) -> np.ndarray:
+        """Terms, sorted: ``dtm.vocab``."""
+        return self.dtm.vocab
+
+    @property
+    def units(self) -> pd.DataFrame:
+        """Unit ids, docvars and ``n_tokens``: ``dtm.docvars``."""
+        return self.dtm.docvars
+
+
+def _ordered(tokens: pd.DataFrame) -> pd.DataFrame:
+    """The token table in report and paragraph order (units follow it)."""
+    return tokens.sort_values(["doc_id", "paragraph"], kind="stable").reset_index(drop=True)
 
 
 def make_units(tokens: pd.DataFrame, unit: Unit) -> pd.DataFrame:
@@ -62,17 +63,13 @@ def make_units(tokens: pd.DataFrame, unit: Unit) -> pd.DataFrame:
 
     Paragraphs keep their order; a section or report concatenates its paragraphs in order.
     """
-    if unit not in UNIT_KEYS:
-        raise ValueError(f"unit must be one of {sorted(UNIT_KEYS)}, got {unit!r}")
-    keys = list(UNIT_KEYS[unit])
-    docvars = [c for c in DOCVARS if c in tokens.columns]
-    t = tokens.sort_values(["doc_id", "paragraph"], kind="stable").reset_index(drop=True)
-    if unit == "paragraph":
-        return t[[*keys, *docvars, "tokens"]].reset_index(drop=True)
-    grouped = t.groupby(keys, sort=False)
-    out = grouped[docvars].first().reset_index()
+    t = _ordered(tokens)
+    keys, row = unit_rows(t, unit)
+    grouped = t.groupby(row, sort=True)
+    docvars = [c for c in DOCVARS if c in t.columns and c not in keys.columns]
+    out = pd.concat([keys, grouped[docvars].first().reset_index(drop=True)], axis=1)
     out["tokens"] = grouped["tokens"].agg(lambda s: [w for ts in s for w in ts]).to_numpy()
-    return out[[*keys, *docvars, "tokens"]]
+    return out
 
 
 def read_stoplist(path: Path) -> frozenset[str]:
@@ -93,6 +90,11 @@ def build_corpus(
 ) -> TopicCorpus:
     """Units of the token table with the documented term and unit filters.
 
+    The units (report and paragraph order) are counted by
+    :func:`~analysis.measures.dtm.build_dtm` and trimmed by :func:`~analysis.measures.dtm.trim`
+    with ``min_df = no_below``, ``max_df = no_above`` (a share of the units), ``drop_terms =
+    stopwords``, ``drop_placeholders`` and ``min_tokens``.
+
     Parameters
     ----------
     tokens : DataFrame
@@ -106,62 +108,69 @@ def build_corpus(
     -------
     TopicCorpus
     """
-    units = make_units(tokens, unit)
-    lengths = units["tokens"].map(len).to_numpy()
-    # every token as an integer code of its term (terms sorted, so codes order like terms)
-    codes, terms = pd.factorize(
-        pd.Series([w for ts in units["tokens"] for w in ts], dtype=object), sort=True
+    ordered = _ordered(tokens)
+    full = build_dtm(ordered, unit=unit)
+    full = Dtm(full.counts, full.vocab, full.docvars.drop(columns="n_paragraphs"))
+    trimmed, dropped = trim(
+        full,
+        min_df=int(no_below),
+        max_df=float(no_above),
+        drop_terms=sorted(stopwords),
+        drop_placeholders=drop_placeholders,
+        min_tokens=min_tokens,
     )
-    terms = np.asarray(terms, dtype=str)
-    unit_of = np.repeat(np.arange(len(units)), lengths)
-    log: list[dict[str, Any]] = []
+    dtm = Dtm(trimmed.counts, trimmed.vocab, trimmed.docvars.assign(n_tokens=trimmed.doc_lengths()))
+    steps = [(f"{unit} units", (), "token cache grouped into units")]
+    if drop_placeholders:
+        steps.append(("placeholders", ("placeholder",), "dropped <num>, <pct>, <year>"))
+    if stopwords:
+        steps.append(("stopwords", ("listed",), f"dropped {len(stopwords)} listed terms (places)"))
+    n = full.shape[0]
+    detail = f"kept terms in >= {no_below} units and <= {no_above:g} of {n} units"
+    steps += [
+        ("document frequency", ("min_count", "min_df", "max_df"), detail),
+        ("short units", ("min_tokens",), f"dropped units with < {min_tokens} tokens"),
+        ("unused terms", ("unused",), "terms left only in dropped units removed"),
+    ]
+    log = _log(full, dropped, steps)
+    return TopicCorpus(dtm, _token_ids(ordered, unit, dtm), log, dropped)
 
-    def record(step: str, keep_tok: np.ndarray, keep_unit: np.ndarray, detail: str) -> None:
-        ok = keep_tok & keep_unit[unit_of]
-        log.append(
+
+def _log(
+    full: Dtm, dropped: Dropped, steps: list[tuple[str, tuple[str, ...], str]]
+) -> pd.DataFrame:
+    """Units, terms and tokens left after each step: a step removes the units and terms whose
+    reason it names, on top of the earlier steps."""
+    keep_unit = np.ones(full.shape[0], dtype=bool)
+    keep_term = np.ones(full.shape[1], dtype=bool)
+    rows = []
+    for step, reasons, detail in steps:
+        keep_term[dropped.terms.index[dropped.terms["reason"].isin(reasons)]] = False
+        keep_unit[dropped.units.index[dropped.units["reason"].isin(reasons)]] = False
+        left = full.counts[keep_unit][:, keep_term]
+        rows.append(
             {
                 "step": step,
                 "units": int(keep_unit.sum()),
-                "terms": int(np.count_nonzero(np.bincount(codes[ok], minlength=len(terms)))),
-                "tokens": int(ok.sum()),
+                "terms": int(np.count_nonzero(np.asarray(left.sum(axis=0)).ravel())),
+                "tokens": int(left.sum()),
                 "detail": detail,
             }
         )
+    return pd.DataFrame(rows)
 
-    keep_unit = np.ones(len(units), dtype=bool)
-    keep_term = np.ones(len(terms), dtype=bool)
-    record(f"{unit} units", keep_term[codes], keep_unit, "token cache grouped into units")
-    if drop_placeholders:
-        keep_term &= ~np.array([bool(PLACEHOLDER.match(t)) for t in terms], dtype=bool)
-        record("placeholders", keep_term[codes], keep_unit, "dropped <num>, <pct>, <year>")
-    if stopwords:
-        keep_term &= ~np.isin(terms, np.array(sorted(stopwords), dtype=str))
-        detail = f"dropped {len(stopwords)} listed terms (places)"
-        record("stopwords", keep_term[codes], keep_unit, detail)
-    pairs = np.unique(unit_of.astype(np.int64) * len(terms) + codes)
-    df = np.bincount(pairs % max(len(terms), 1), minlength=len(terms))
-    keep_term &= (df >= no_below) & (df <= no_above * len(units))
-    detail = f"kept terms in >= {no_below} units and <= {no_above:g} of {len(units)} units"
-    record("document frequency", keep_term[codes], keep_unit, detail)
-    keep = keep_term[codes]
-    keep_unit = np.bincount(unit_of[keep], minlength=len(units)) >= min_tokens
-    record("short units", keep, keep_unit, f"dropped units with < {min_tokens} tokens")
-    keep &= keep_unit[unit_of]
-    record("unused terms", keep, keep_unit, "terms left only in dropped units removed")
-    used, ids = np.unique(codes[keep], return_inverse=True)
-    vocab = terms[used]
 
-    rows = np.searchsorted(np.flatnonzero(keep_unit), unit_of[keep])
-    n_units = int(keep_unit.sum())
-    lengths = np.bincount(rows, minlength=n_units)
-    docs = np.split(ids.astype(np.int64), np.cumsum(lengths)[:-1])
-    dtm = sparse.csr_matrix(
-        (np.ones(len(ids), dtype=np.int64), (rows, ids)), shape=(n_units, len(vocab))
-    )
-    dtm.sum_duplicates()
-    kept_units = units.loc[keep_unit].drop(columns="tokens").reset_index(drop=True)
-    kept_units["n_tokens"] = lengths
-    return TopicCorpus(kept_units, vocab, list(docs), dtm, pd.DataFrame(log))
+def _token_ids(ordered: pd.DataFrame, unit: Unit, dtm: Dtm) -> list[np.ndarray]:
+    """Term ids (in ``dtm.vocab``) of each unit of ``dtm``, in text order, kept terms only."""
+    _, row = unit_rows(ordered, unit, dtm.docvars)
+    flat = pd.Index([t for toks in ordered["tokens"] for t in toks], dtype=object)
+    rows = np.repeat(row, ordered["tokens"].map(len).to_numpy())
+    ids = pd.Index(dtm.vocab.astype(object)).get_indexer(flat)
+    kept = (rows >= 0) & (ids >= 0)
+    ids = ids[kept][np.argsort(rows[kept], kind="stable")].astype(np.int64)
+    if len(ids) != dtm.counts.sum():
+        raise AssertionError("token ids do not match the unit counts")
+    return list(np.split(ids, np.cumsum(dtm.doc_lengths())[:-1]))
 
 
 def corpus_from_config(tokens: pd.DataFrame, config: TopicsConfig, root: Path) -> TopicCorpus:

@@ -20,8 +20,9 @@ Inputs shared by every function:
 
 Missing keys: a value counts as missing when it is NA or an empty/blank string (e.g. ``region`` of
 the national reports). Documents with a missing key are dropped (or, for categorical regression
-covariates with ``missing="level"``, coded as the level ``"none"``); the number dropped is stored
-in ``result.attrs["n_dropped"]``.
+covariates with ``missing="level"``, coded as the level ``"none"``); every table says how many in
+its column ``n_dropped`` (and the regression how many replicates it redrew, ``n_redrawn``), so
+the counts reach the written files.
 
 Functions
 ---------
@@ -37,14 +38,15 @@ Functions
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+from analysis.bootstrap import Resampler, estimate_outside, percentile_interval
 from analysis.progress import progress
+from analysis.topics.design import build_design, column, is_missing
 
 __all__ = ["estimate_effects", "group_prevalence", "year_prevalence"]
 
@@ -52,9 +54,6 @@ __all__ = ["estimate_effects", "group_prevalence", "year_prevalence"]
 _BLOCK = 256
 #: Tolerance on the row sums of the doc-topic matrices.
 _ROW_SUM_TOL = 1e-3
-#: Level given to a missing categorical covariate with ``missing="level"``.
-MISSING_LEVEL = "none"
-INTERCEPT = "(Intercept)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,61 +87,8 @@ def _check_boot(n_boot: int, level: float) -> None:
         raise ValueError(f"level must be in (0, 1), got {level}")
 
 
-def _is_missing(values: pd.Series) -> np.ndarray:
-    """True where ``values`` is NA or a blank string."""
-    missing = values.isna().to_numpy(dtype=bool)
-    if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        text = values.astype("string").str.strip()
-        missing = missing | text.eq("").fillna(True).to_numpy(dtype=bool)
-    return missing
-
-
-def _column(docvars: pd.DataFrame, name: str) -> pd.Series:
-    if name not in docvars.columns:
-        raise KeyError(f"docvars has no column {name!r}")
-    return docvars[name].reset_index(drop=True)
-
-
-@dataclass(frozen=True)
-class _Resampler:
-    """Bootstrap multiplicities of D documents: units resampled with replacement within strata.
-
-    A unit is a document, or a cluster of documents (within one stratum); every stratum keeps
-    its number of units in each replicate.
-    """
-
-    unit_of_doc: np.ndarray  # (D,) unit index of each document
-    strata_units: tuple[np.ndarray, ...]  # unit indices of each stratum
-    n_units: int
-
-    @classmethod
-    def build(cls, strata: np.ndarray, clusters: np.ndarray | None) -> _Resampler:
-        """``strata`` and ``clusters`` are (D,) integer codes (``clusters`` None: one per doc)."""
-        n_docs = len(strata)
-        if clusters is None:
-            unit_of_doc = np.arange(n_docs)
-        else:
-            pairs = pd.MultiIndex.from_arrays([strata, clusters])
-            unit_of_doc, _ = pd.factorize(pairs, sort=True)
-        n_units = int(unit_of_doc.max()) + 1 if n_docs else 0
-        unit_stratum = np.empty(n_units, dtype=np.int64)
-        unit_stratum[unit_of_doc] = strata
-        order = np.argsort(unit_stratum, kind="stable")
-        bounds = np.flatnonzero(np.diff(unit_stratum[order])) + 1
-        return cls(unit_of_doc, tuple(np.split(order, bounds)), n_units)
-
-    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Multiplicities (n, D) of each document in n bootstrap resamples."""
-        unit_counts = np.zeros((n, self.n_units), dtype=np.int32)
-        for units in self.strata_units:
-            m = len(units)
-            pick = rng.integers(0, m, size=(n, m)) + (np.arange(n) * m)[:, None]
-            unit_counts[:, units] = np.bincount(pick.ravel(), minlength=n * m).reshape(n, m)
-        return unit_counts[:, self.unit_of_doc]
-
-
 def _replicates(
-    rng: np.random.Generator, resampler: _Resampler, n_runs: int, block: int
+    rng: np.random.Generator, resampler: Resampler, n_runs: int, block: int
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Endless stream of ``(run index, document multiplicities (D,))`` replicates."""
     while True:
@@ -152,18 +98,11 @@ def _replicates(
             yield int(run), row
 
 
-def _interval(reps: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval over axis 0 of the replicates."""
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(reps, [alpha, 1.0 - alpha], axis=0)
-    return low, high
-
-
 def _codes(docvars: pd.DataFrame, name: str | None, keep: np.ndarray) -> np.ndarray | None:
     """Integer codes of column ``name`` on the kept rows (None when ``name`` is None)."""
     if name is None:
         return None
-    values = _column(docvars, name)[keep]
+    values = column(docvars, name)[keep]
     if values.isna().any():
         raise ValueError(f"cluster column {name!r} has missing values")
     return pd.factorize(values, sort=True)[0]
@@ -211,9 +150,10 @@ def group_prevalence(
     DataFrame
         One row per group x topic, groups sorted: ``docvar`` (= ``by``), ``group`` (the docvar's
         value, its dtype kept), ``topic`` (0..K-1), ``mean`` (weighted mean proportion over the
-        group's documents, averaged over runs), ``ci_low``, ``ci_high``, ``n_docs``.
-        Documents whose ``by`` value is missing (NA or blank, e.g. the region of a national
-        report) are dropped; ``attrs["n_dropped"]`` holds their number.
+        group's documents, averaged over runs), ``ci_low``, ``ci_high`` (the raw percentile
+        interval), ``n_docs``, ``n_dropped``, ``estimate_outside_ci`` (True where ``mean`` lies
+        outside the interval: the replicates draw single runs, the mean averages them). Documents whose ``by`` value is missing (NA or blank, e.g. the region of
+        a national report) are dropped; ``n_dropped`` (the same on every row) is their number.
     """
     _check_boot(n_boot, level)
     theta = _stack_runs(doc_topic_runs, len(docvars))
@@ -224,8 +164,8 @@ def group_prevalence(
     if not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ValueError("weights must be finite and positive (drop empty documents first)")
 
-    keys = _column(docvars, by)
-    keep = ~_is_missing(keys)
+    keys = column(docvars, by)
+    keep = ~is_missing(keys)
     if not keep.any():
         raise ValueError(f"every value of {by!r} is missing")
     codes, groups = pd.factorize(keys[keep], sort=True)
@@ -243,13 +183,14 @@ def group_prevalence(
         return num / np.add.reduceat(doc_weight, starts)[:, None]
 
     estimate = group_means(w, theta.mean(axis=0))
-    resampler = _Resampler.build(codes, None if clusters is None else clusters[order])
+    clusters = None if clusters is None else clusters[order]
+    resampler = Resampler.build(len(codes), strata=codes, clusters=clusters)
     stream = _replicates(np.random.default_rng(seed), resampler, n_runs, min(_BLOCK, n_boot))
     reps = np.empty((n_boot, len(groups), n_topics))
     for b in progress(range(n_boot), desc=f"prevalence by {by}", total=n_boot):
         run, counts = next(stream)
         reps[b] = group_means(counts * w, theta[run])
-    low, high = _interval(reps, level)
+    low, high = percentile_interval(reps, level)
 
     out = pd.DataFrame(
         {
@@ -260,9 +201,10 @@ def group_prevalence(
             "ci_low": low.ravel(),
             "ci_high": high.ravel(),
             "n_docs": n_docs_group.repeat(n_topics),
+            "n_dropped": int((~keep).sum()),
+            "estimate_outside_ci": estimate_outside(estimate, low, high).ravel(),
         }
     )
-    out.attrs["n_dropped"] = int((~keep).sum())
     return out
 
 
@@ -289,12 +231,12 @@ def year_prevalence(
     Returns
     -------
     DataFrame
-        ``year`` (int), ``topic``, ``mean``, ``ci_low``, ``ci_high``, ``n_docs``, years sorted;
-        ``attrs["n_dropped"]`` counts the documents of the scope without a year.
+        ``year`` (int), ``topic``, ``mean``, ``ci_low``, ``ci_high``, ``n_docs``, ``n_dropped``
+        (the documents of the scope without a year), ``estimate_outside_ci``, years sorted.
     """
     mask = np.ones(len(docvars), dtype=bool)
     if scope is not None:
-        mask = _column(docvars, "level").eq(scope).fillna(False).to_numpy(dtype=bool)
+        mask = column(docvars, "level").eq(scope).fillna(False).to_numpy(dtype=bool)
         if not mask.any():
             raise ValueError(f"no document has level == {scope!r}")
     idx = np.flatnonzero(mask)
@@ -308,118 +250,14 @@ def year_prevalence(
         weights=None if weights is None else np.asarray(weights)[idx],
         cluster=cluster,
     )
-    n_dropped = out.attrs["n_dropped"]
     out = out.drop(columns="docvar").rename(columns={"group": "year"})
     out["year"] = out["year"].astype("int64")
-    out.attrs["n_dropped"] = n_dropped
     return out
 
 
 # ---------------------------------------------------------------------------------------------
-# Regression of topic proportions on covariates
+# Regression of topic proportions on covariates (design matrix: analysis.topics.design)
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Design:
-    """Design matrix (rows kept x P) with term names and the reference of each term."""
-
-    X: np.ndarray
-    terms: list[str]
-    references: list[str]
-    keep: np.ndarray  # (D,) bool: rows used
-
-
-def _build_design(
-    docvars: pd.DataFrame,
-    covariates: Sequence[str],
-    *,
-    missing: Literal["drop", "level"],
-    reference: Mapping[str, str],
-    categorical: Sequence[str],
-    center: bool,
-) -> _Design:
-    """Intercept, then each covariate in order: a numeric one linearly, a categorical one as
-    dummies of its non-reference levels (sorted)."""
-    if len(covariates) == 0:
-        raise ValueError("covariates is empty")
-    if len(set(covariates)) != len(covariates):
-        raise ValueError(f"covariates repeat a name: {list(covariates)}")
-    columns = {name: _column(docvars, name) for name in covariates}
-    numeric = {
-        name
-        for name, col in columns.items()
-        if name not in categorical
-        and pd.api.types.is_numeric_dtype(col)
-        and not pd.api.types.is_bool_dtype(col)
-    }
-    keep = np.ones(len(docvars), dtype=bool)
-    levels: dict[str, pd.Series] = {}
-    for name, col in columns.items():
-        miss = _is_missing(col)
-        if name in numeric or missing == "drop":
-            keep = keep & ~miss
-        if name not in numeric:
-            levels[name] = col.astype("string").str.strip().mask(miss, MISSING_LEVEL)
-    if not keep.any():
-        raise ValueError(f"no document has all of {list(covariates)}")
-
-    blocks: list[np.ndarray] = [np.ones((int(keep.sum()), 1))]
-    terms, refs = [INTERCEPT], [""]
-    baseline: list[str] = []
-    for name in covariates:
-        if name in numeric:
-            x = columns[name][keep].to_numpy(dtype=np.float64)
-            if np.ptp(x) == 0:
-                raise ValueError(f"covariate {name!r} is constant ({x[0]:g}) on the rows used")
-            centre = float(x.mean()) if center else 0.0
-            blocks.append((x - centre)[:, None])
-            terms.append(name)
-            refs.append("")
-            baseline.append(f"{name}={centre:g}")
-            continue
-        values = levels[name][keep]
-        counts = values.value_counts(sort=False)
-        if len(counts) < 2:
-            raise ValueError(f"covariate {name!r} has a single level {counts.index[0]!r}")
-        ref = reference.get(name)
-        if ref is None:  # most frequent level; ties go to the first in sorted order
-            ref = sorted(counts.index, key=lambda lv: (-counts[lv], lv))[0]
-        elif ref not in counts.index:
-            raise ValueError(
-                f"reference level {ref!r} of {name!r} not among {sorted(counts.index)}"
-            )
-        others = sorted(lv for lv in counts.index if lv != ref)
-        blocks.append((values.to_numpy()[:, None] == np.array(others)[None, :]).astype(float))
-        terms += [f"{name}={lv}" for lv in others]
-        refs += [ref] * len(others)
-        baseline.append(f"{name}={ref}")
-    refs[0] = "; ".join(baseline)
-    X = np.hstack(blocks)
-    _check_rank(X, terms)
-    return _Design(X, terms, refs, keep)
-
-
-def _check_rank(X: np.ndarray, terms: list[str]) -> None:
-    """Raise ValueError naming the first columns that are linear combinations of earlier ones."""
-    n, p = X.shape
-    if n <= p:
-        raise ValueError(f"{n} documents for {p} coefficients: too few documents")
-    if np.linalg.matrix_rank(X) == p:
-        return
-    dependent: list[str] = []
-    kept: list[int] = []
-    for j in range(p):
-        if np.linalg.matrix_rank(X[:, [*kept, j]]) == len(kept) + 1:
-            kept.append(j)
-        else:
-            dependent.append(terms[j])
-    verb = "is a linear combination" if len(dependent) == 1 else "are linear combinations"
-    raise ValueError(
-        f"design matrix is rank deficient: {', '.join(map(repr, dependent))} {verb} of earlier "
-        "columns (e.g. a missing level that coincides with another covariate's level); drop a "
-        "covariate or use missing='drop'"
-    )
-
-
 def estimate_effects(
     doc_topic_runs: list[np.ndarray],
     docvars: pd.DataFrame,
@@ -453,7 +291,7 @@ def estimate_effects(
     resample of the documents (or of ``cluster`` units), and refits; ``se`` is the standard
     deviation of the replicates and the interval their percentiles. A replicate whose resample
     leaves the design rank deficient (a rare level not drawn) is redrawn; the number redrawn is
-    in ``attrs["n_redrawn"]``.
+    in the column ``n_redrawn``.
 
     Parameters
     ----------
@@ -486,8 +324,10 @@ def estimate_effects(
         (``"(Intercept)"``, a numeric covariate's name, or ``"covariate=level"``), ``estimate``,
         ``se``, ``ci_low``, ``ci_high``, ``reference`` (the reference level of a dummy; for the
         intercept the baseline, e.g. ``"level=province; year=1998.5"``; empty for numeric
-        terms), ``n_docs`` (documents in the regression). ``attrs``: ``n_dropped``,
-        ``n_redrawn``.
+        terms), ``n_docs`` (documents in the regression), ``n_dropped`` (documents left out for
+        a missing covariate) and ``n_redrawn`` (rank-deficient replicates redrawn), the same on
+        every row, and ``estimate_outside_ci`` (True where ``estimate`` lies outside the raw
+        percentile interval).
 
     Raises
     ------
@@ -497,7 +337,7 @@ def estimate_effects(
     """
     _check_boot(n_boot, level)
     theta = _stack_runs(doc_topic_runs, len(docvars))
-    design = _build_design(
+    design = build_design(
         docvars,
         covariates,
         missing=missing,
@@ -510,7 +350,7 @@ def estimate_effects(
     n_runs, n_docs, n_topics = theta.shape
     n_terms = X.shape[1]
     clusters = _codes(docvars, cluster, design.keep)
-    resampler = _Resampler.build(np.zeros(n_docs, dtype=np.int64), clusters)
+    resampler = Resampler.build(n_docs, clusters=clusters)
     stream = _replicates(np.random.default_rng(seed), resampler, n_runs, min(_BLOCK, n_boot))
     limit = 10 * n_boot if max_redraws is None else max_redraws
     reps = np.empty((n_boot, n_terms, n_topics))
@@ -536,7 +376,7 @@ def estimate_effects(
                         "of a covariate has too few documents; merge or drop it"
                     )
             reps[b] = coef
-    low, high = _interval(reps, level)
+    low, high = percentile_interval(reps, level)
     se = reps.std(axis=0, ddof=1)
 
     out = pd.DataFrame(
@@ -549,8 +389,9 @@ def estimate_effects(
             "ci_high": high.T.ravel(),
             "reference": np.tile(design.references, n_topics),
             "n_docs": n_docs,
+            "n_dropped": int((~design.keep).sum()),
+            "n_redrawn": redrawn,
+            "estimate_outside_ci": estimate_outside(estimate, low, high).T.ravel(),
         }
     )
-    out.attrs["n_dropped"] = int((~design.keep).sum())
-    out.attrs["n_redrawn"] = redrawn
     return out

@@ -81,26 +81,51 @@ def select_k(
     """K chosen by ``rule`` from the model-selection table (see the module docstring).
 
     ``u_mass`` and every other metric are taken as higher-is-better except ``perplexity``.
+    Values that are not finite (NaN, e.g. perplexity without held-out units, or inf) are left
+    out: a K's mean and standard error are over its finite seeds only, and a K with no finite
+    value is skipped, with the reason in the summary.
 
     Returns
     -------
     k : int
     summary : DataFrame
-        Per K: ``k``, ``mean``, ``se`` (sd over seeds / sqrt(n), 0 for one seed), ``n``.
+        Per K (every K of ``table``, sorted): ``k``, ``mean``, ``se`` (sd over the finite seeds /
+        sqrt(n), 0 for one seed), ``n`` (finite seeds) and ``skipped`` (why the rule ignored
+        the K, ``""`` when it did not; its ``mean`` and ``se`` are then NaN).
+
+    Raises
+    ------
+    ValueError
+        No K has a finite ``metric``, or ``rule`` is unknown.
     """
-    sign = -1.0 if metric == "perplexity" else 1.0
-    g = table.groupby("k")[metric]
-    summary = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.size()}).reset_index()
+    if rule not in _RULE_TEXT:
+        raise ValueError(f"unknown selection rule {rule!r}")
+    values = table[metric].astype(np.float64)
+    g = values.where(np.isfinite(values)).groupby(table["k"])
+    summary = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
+    summary["fits"] = g.size()
+    summary = summary.reset_index()
     summary["se"] = (summary["sd"] / np.sqrt(summary["n"])).fillna(0.0)
-    summary = summary.drop(columns="sd")[["k", "mean", "se", "n"]]
-    score = sign * summary["mean"].to_numpy()
+    none = summary["n"] == 0
+    summary.loc[none, "se"] = np.nan
+    summary["skipped"] = [
+        f"{metric} is not finite in any of its {fits} fits" if skip else ""
+        for skip, fits in zip(none, summary["fits"], strict=True)
+    ]
+    summary = summary[["k", "mean", "se", "n", "skipped"]]
+    used = summary[~none].reset_index(drop=True)
+    if used.empty:
+        raise ValueError(
+            f"no K has a finite {metric!r} (every fit's value is NaN or infinite); "
+            "choose another select_metric"
+        )
+    sign = -1.0 if metric == "perplexity" else 1.0
+    score = sign * used["mean"].to_numpy()
     best = int(np.argmax(score))  # first maximum = smallest K among ties
     if rule == "best":
-        return int(summary["k"].iloc[best]), summary
-    if rule == "one_se":
-        ok = score >= score[best] - summary["se"].iloc[best]
-        return int(summary["k"][ok].min()), summary
-    raise ValueError(f"unknown selection rule {rule!r}")
+        return int(used["k"].iloc[best]), summary
+    ok = score >= score[best] - used["se"].iloc[best]
+    return int(used["k"][ok].min()), summary
 
 
 _RULE_TEXT = {

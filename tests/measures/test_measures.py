@@ -12,13 +12,13 @@ from conftest import ROOT
 from scipy import sparse
 
 from analysis import cli
+from analysis.bootstrap import Resampler
 from analysis.measures import build_measures, count_paragraph_concepts
 from analysis.measures.concepts import (
     ConceptMatcher,
     bootstrap_rates,
     concept_rates,
     load_concepts,
-    resample_weights,
 )
 from analysis.measures.dtm import build_dtm, group_dtm, trim_dtm
 from analysis.measures.keyness import KEYNESS_COLUMNS, keyness, keyness_counts
@@ -168,14 +168,26 @@ def test_rural_revitalization_absent_before_2017_present_from_2018(measures):
     assert min(years) == 2018
 
 
-def test_intervals_contain_the_estimate(panel):
+def test_estimate_outside_interval_is_flagged_exactly_and_rarely(panel, measures):
+    """Intervals are raw percentiles (never widened to hold the rate): the flag says exactly
+    where the rate lies outside, and that is rare (bundled corpus: none of 19,198 rows)."""
+    shift = pd.read_csv(measures / "concept_section_shift.csv")
+    for table in (panel, shift):
+        for suffix in ("", "_tokens"):
+            rate, flag = table[f"rate{suffix}"], table[f"estimate_outside_ci{suffix}"]
+            outside = (rate < table[f"ci_low{suffix}"]) | (rate > table[f"ci_high{suffix}"])
+            assert flag.dtype == bool
+            assert (flag == outside).all()
+            assert flag.mean() < 0.001
     rated = panel[panel["chars"] > 0]
-    assert (rated["ci_low"] <= rated["rate"]).all()
-    assert (rated["rate"] <= rated["ci_high"]).all()
-    assert (rated["ci_low_tokens"] <= rated["rate_tokens"]).all()
-    assert (rated["rate_tokens"] <= rated["ci_high_tokens"]).all()
     hit = rated[rated["count"] > 0]
     assert (hit["ci_high"] > hit["ci_low"]).mean() > 0.95
+    # one paragraph: every resample is the paragraph, so the interval is the rate, exactly
+    single = panel[(panel["n_paragraphs"] == 1) & (panel["chars"] > 0)]
+    assert len(single) > 100
+    assert (single["ci_low"] == single["rate"]).all() and (
+        single["ci_high"] == single["rate"]
+    ).all()
 
 
 def test_intervals_narrow_as_text_grows():
@@ -185,7 +197,7 @@ def test_intervals_narrow_as_text_grows():
     widths = []
     for times in (1, 4, 16):
         c, d = np.tile(counts, (times, 1)), np.tile(chars, times)
-        w = resample_weights(len(d), n_boot=2000, rng=np.random.default_rng(1))
+        w = Resampler.build(len(d)).draw(np.random.default_rng(1), 2000).astype(float)
         _, low, high = bootstrap_rates(c, d, w)
         widths.append(high - low)
     assert (widths[1] < widths[0]).all() and (widths[2] < widths[1]).all()
@@ -230,6 +242,7 @@ def test_stata_panel_round_trips(measures, panel):
     back = pd.read_stata(measures / "concept_panel.dta")
     assert len(back) == len(panel)
     assert list(back.columns) == list(panel.columns)
+    assert (back["estimate_outside_ci"].astype(bool) == panel["estimate_outside_ci"]).all()
     assert back["label_zh"].iloc[0] == panel["label_zh"].iloc[0]
     assert (back["count"].to_numpy() == panel["count"].to_numpy()).all()
     assert np.allclose(back["rate"], panel["rate"], equal_nan=True)

@@ -29,7 +29,7 @@ def _gensim(texts: list[list[str]], topics: list[list[str]], measure: str) -> np
 def paragraph_case(tokens):
     """900 paragraphs of the bundled corpus and the topics of a quick K=8 fit on them."""
     corpus = build_corpus(tokens.iloc[:900], unit="paragraph", no_below=3)
-    fit = fit_lda(corpus.dtm, k=8, random_state=1, passes=1)
+    fit = fit_lda(corpus.dtm.counts, k=8, random_state=1, passes=1)
     return corpus, top_terms(fit.topic_term, 10)
 
 
@@ -55,7 +55,7 @@ def test_matches_gensim_on_long_documents(tokens, measure):
         corpus.vocab[corpus.docs[0][:7]].tolist(),
     ]
     docs = [*corpus.docs, np.zeros(0, np.int64), corpus.docs[0][:7]]
-    freq = np.asarray(corpus.dtm.sum(axis=0)).ravel()
+    freq = corpus.dtm.term_totals()
     rng = np.random.default_rng(3)
     top = np.array([rng.choice(np.argsort(-freq)[:150], 10, replace=False) for _ in range(6)])
     ours = coherence_many(docs, [top], measures=[measure])[0][measure]

@@ -66,10 +66,13 @@ def test_planted_effects_recovered(synthetic):
         "ci_high",
         "reference",
         "n_docs",
+        "n_dropped",
+        "n_redrawn",
+        "estimate_outside_ci",
     ]
     assert eff["term"].unique().tolist() == ["(Intercept)", "group=b", "year", "noise"]
     assert (eff.loc[eff["term"] == "group=b", "reference"] == "a").all()  # a is most frequent
-    assert eff["n_docs"].eq(D).all() and eff.attrs["n_dropped"] == 0
+    assert eff["n_docs"].eq(D).all() and eff["n_dropped"].eq(0).all()
     for topic, term, truth in [(0, "group=b", 0.10), (3, "group=b", -0.10), (1, "year", 0.004)]:
         row = _row(eff, topic, term)
         assert row["ci_low"] <= truth <= row["ci_high"], (topic, term, row)
@@ -81,7 +84,8 @@ def test_planted_effects_recovered(synthetic):
     intercepts = eff[eff["term"] == "(Intercept)"].set_index("topic")["estimate"]
     np.testing.assert_allclose(intercepts.to_numpy(), BASE, atol=0.02)
     assert _row(eff, 0, "(Intercept)")["reference"].startswith("group=a; year=")
-    assert (eff["ci_low"] <= eff["estimate"]).all() and (eff["estimate"] <= eff["ci_high"]).all()
+    outside = (eff["estimate"] < eff["ci_low"]) | (eff["estimate"] > eff["ci_high"])
+    assert (eff["estimate_outside_ci"] == outside).all() and not outside.any()
     assert (eff["se"] > 0).all()
 
 
@@ -139,7 +143,7 @@ def test_effects_missing_region_like_national(synthetic):
     region = docvars["group"].map({"a": "east", "b": "west"}).where(~national, "")
     dv = docvars.assign(region=region)
     dropped = estimate_effects(runs, dv, ["region", "year"], n_boot=20, seed=0)
-    assert dropped.attrs["n_dropped"] == int(national.sum())
+    assert dropped["n_dropped"].eq(int(national.sum())).all()
     assert dropped["n_docs"].eq(D - national.sum()).all()
     as_level = estimate_effects(runs, dv, ["region", "year"], n_boot=20, seed=0, missing="level")
     terms = as_level["term"].unique().tolist()
@@ -153,10 +157,23 @@ def test_effects_missing_region_like_national(synthetic):
     assert (year_dummies["term"].str.startswith("year=")).sum() == K * (dv["year"].nunique() - 1)
 
 
+def test_redrawn_replicates_are_counted(synthetic):
+    """A level with two documents is often not drawn: those replicates are redrawn, counted."""
+    runs, docvars, _ = synthetic
+    rare = np.where(np.arange(D) < 2, "rare", "common")
+    eff = estimate_effects(runs, docvars.assign(rare=rare), ["rare"], n_boot=50, seed=0)
+    assert eff["n_redrawn"].nunique() == 1 and eff["n_redrawn"].iloc[0] > 0
+    assert eff["n_dropped"].eq(0).all()
+
+
 def test_group_means_match_direct_computation(synthetic):
     runs, docvars, tokens = synthetic
     out = group_prevalence(runs[:1], docvars, "group", n_boot=200, seed=5, weights=tokens)
-    assert list(out.columns) == ["docvar", "group", "topic", "mean", "ci_low", "ci_high", "n_docs"]
+    assert list(out.columns) == [
+        "docvar", "group", "topic", "mean", "ci_low", "ci_high", "n_docs", "n_dropped",
+        "estimate_outside_ci",
+    ]  # fmt: skip
+    assert out["n_dropped"].eq(0).all()
     assert out["group"].tolist() == ["a"] * K + ["b"] * K
     for g in ["a", "b"]:
         mask = docvars["group"].eq(g).to_numpy()
@@ -164,7 +181,8 @@ def test_group_means_match_direct_computation(synthetic):
         got = out[out["group"] == g]
         np.testing.assert_allclose(got["mean"], direct, rtol=1e-12)
         assert got["n_docs"].eq(mask.sum()).all()
-    assert (out["ci_low"] <= out["mean"]).all() and (out["mean"] <= out["ci_high"]).all()
+    outside = (out["mean"] < out["ci_low"]) | (out["mean"] > out["ci_high"])
+    assert (out["estimate_outside_ci"] == outside).all() and not outside.any()
     # The planted +0.10 of topic 0 in group b shows in the group means.
     diff = out.set_index(["group", "topic"])["mean"]
     assert 0.07 < diff[("b", 0)] - diff[("a", 0)] < 0.13
@@ -174,7 +192,7 @@ def test_group_prevalence_deterministic_and_drops_missing(synthetic):
     runs, docvars, _ = synthetic
     dv = docvars.assign(group=docvars["group"].where(np.arange(D) % 10 != 0, None))
     first = group_prevalence(runs, dv, "group", n_boot=100, seed=11)
-    assert first.attrs["n_dropped"] == D // 10
+    assert first["n_dropped"].eq(D // 10).all()
     assert first["n_docs"].sum() == K * (D - D // 10)
     pd.testing.assert_frame_equal(first, group_prevalence(runs, dv, "group", n_boot=100, seed=11))
     other = group_prevalence(runs, dv, "group", n_boot=100, seed=12)
@@ -213,7 +231,16 @@ def test_cluster_bootstrap_widens_for_duplicated_paragraphs(synthetic):
 def test_year_prevalence_national_subset(synthetic):
     runs, docvars, tokens = synthetic
     out = year_prevalence(runs, docvars, n_boot=50, seed=0, weights=tokens)
-    assert list(out.columns) == ["year", "topic", "mean", "ci_low", "ci_high", "n_docs"]
+    assert list(out.columns) == [
+        "year",
+        "topic",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n_docs",
+        "n_dropped",
+        "estimate_outside_ci",
+    ]
     national = docvars[docvars["level"] == "national"]
     assert out["year"].dtype == np.int64
     assert out["year"].unique().tolist() == sorted(national["year"].unique().tolist())

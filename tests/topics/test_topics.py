@@ -39,11 +39,11 @@ def test_corpus_filters_hold_and_docvars_stay_aligned(tokens):
     corpus = build_corpus(tokens, unit="paragraph", no_below=5, no_above=0.5, min_tokens=5)
     vocab = set(corpus.vocab)
     assert not any(re.fullmatch(r"<\w+>", t) for t in vocab)
-    df = np.asarray((corpus.dtm > 0).sum(axis=0)).ravel()
+    df = corpus.dtm.doc_freq()
     n_all = len(tokens)
     assert df.min() >= 1 and df.max() <= 0.5 * n_all
     assert (corpus.units["n_tokens"] >= 5).all()
-    assert np.array_equal(np.asarray(corpus.dtm.sum(axis=1)).ravel(), corpus.units["n_tokens"])
+    assert np.array_equal(corpus.dtm.doc_lengths(), corpus.units["n_tokens"])
     assert [len(d) for d in corpus.docs] == corpus.units["n_tokens"].tolist()
     # docvars and tokens of every kept unit are those of its paragraph in the token table
     src = tokens.set_index(["doc_id", "paragraph"])
@@ -53,10 +53,21 @@ def test_corpus_filters_hold_and_docvars_stay_aligned(tokens):
         assert row["year"] == orig["year"] and row["level"] == orig["level"]
         kept = [t for t in orig["tokens"] if t in vocab]
         assert corpus.vocab[corpus.docs[i]].tolist() == kept
+    # every unit and term is kept or listed as dropped with its reason
+    first, dropped = corpus.log.iloc[0], corpus.dropped
+    assert len(corpus.units) + len(dropped.units) == first["units"] == n_all
+    assert len(corpus.vocab) + len(dropped.terms) == first["terms"]
+    assert set(dropped.terms["reason"]) == {"placeholder", "min_df", "unused"}
+    assert set(dropped.terms.loc[dropped.terms["reason"] == "placeholder", "term"]) == {
+        "<num>",
+        "<pct>",
+        "<year>",
+    }
+    assert (dropped.units["n_tokens"] < 5).all() and set(dropped.units["reason"]) == {"min_tokens"}
     # the log ends with the kept counts
     last = corpus.log.iloc[-1]
     assert (last["units"], last["terms"]) == (len(corpus.units), len(corpus.vocab))
-    assert last["tokens"] == corpus.dtm.sum()
+    assert last["tokens"] == corpus.dtm.counts.sum()
 
 
 def test_units_and_place_names(tokens, cfg):
@@ -103,6 +114,30 @@ def test_one_se_rule_and_best_rule():
     assert select_k(tie, rule="best")[0] == 5
     perp = pd.DataFrame({"k": [5, 10, 20], "seed": 1, "perplexity": [900.0, 800.0, 850.0]})
     assert select_k(perp, metric="perplexity", rule="best")[0] == 10
+
+
+def test_select_k_leaves_out_nan_seeds_and_skips_nan_ks():
+    nan = np.nan
+    # K=20 would win on its one finite seed but K=30 is NaN everywhere: skipped with a reason
+    table = _table({5: [0.05, 0.05], 10: [0.095, nan, 0.095], 20: [nan, 0.12], 30: [nan, nan]})
+    k, summary = select_k(table, metric="c_npmi", rule="best")
+    assert k == 20
+    s = summary.set_index("k")
+    assert s["n"].to_dict() == {5: 2, 10: 2, 20: 1, 30: 0}
+    assert s.loc[10, "mean"] == pytest.approx(0.095) and s.loc[10, "se"] == 0.0
+    assert s.loc[20, "se"] == 0.0  # one finite seed
+    assert np.isnan(s.loc[30, "mean"]) and np.isnan(s.loc[30, "se"])
+    assert s.loc[30, "skipped"] == "c_npmi is not finite in any of its 2 fits"
+    assert (s.loc[[5, 10, 20], "skipped"] == "").all()
+    # one SE of K=20 is 0, so one_se also picks 20; infinite values count as missing too
+    assert select_k(table, rule="one_se")[0] == 20
+    table.loc[(table["k"] == 20), "c_npmi"] = [np.inf, nan]
+    k, summary = select_k(table, rule="best")
+    assert k == 10 and summary.set_index("k").loc[20, "skipped"] != ""
+    # no K with a finite value: the error names the metric
+    perp = pd.DataFrame({"k": [5, 10], "seed": 1, "perplexity": [nan, nan]})
+    with pytest.raises(ValueError, match="'perplexity'"):
+        select_k(perp, metric="perplexity")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,9 +261,16 @@ def test_tables_follow_the_contract(small_runs, tokens):
         "label_zh",
     } <= set(groups.columns)
     assert {"doc_id", "region", "level"} <= set(groups["docvar"])
-    assert (groups["ci_low"] <= groups["mean"] + 1e-12).all() and (
-        groups["mean"] <= groups["ci_high"] + 1e-12
-    ).all()
+    # units left out of a group table are counted on its rows: the 53 national reports lack a region
+    n_dropped = groups.groupby("docvar")["n_dropped"].agg(["min", "max"])
+    assert n_dropped.loc["region"].tolist() == [53, 53] and n_dropped.loc["level"].tolist() == [
+        0,
+        0,
+    ]
+    # raw percentile intervals: the flag marks exactly the means outside, and they are rare
+    for table, est in ((groups, "mean"), (pd.read_csv(out / "prevalence_effects.csv"), "estimate")):
+        outside = (table[est] < table["ci_low"]) | (table[est] > table["ci_high"])
+        assert (table["estimate_outside_ci"] == outside).all() and outside.mean() < 0.05
     effects = pd.read_csv(out / "prevalence_effects.csv")
     assert {"topic", "term", "estimate", "ci_low", "ci_high", "se", "model", "stable"} <= set(
         effects.columns
@@ -237,6 +279,15 @@ def test_tables_follow_the_contract(small_runs, tokens):
     national = pd.read_csv(out / "prevalence_national_years.csv")
     assert national["year"].min() == 1954 and national["year"].max() == 2025
     assert len(national) == 53 * k
+    # every unit and term preprocessing dropped is listed with its reason
+    log = pd.read_csv(out / "preprocessing.csv")
+    units = pd.read_csv(out / "dropped_units.csv", keep_default_na=False)
+    terms = pd.read_csv(out / "dropped_terms.csv", keep_default_na=False)
+    assert len(units) == log["units"].iloc[0] - log["units"].iloc[-1]
+    assert len(terms) == log["terms"].iloc[0] - log["terms"].iloc[-1]
+    assert list(terms.columns) == ["term", "count", "df", "reason"]
+    assert {"doc_id", "n_tokens", "reason"} <= set(units.columns)
+    assert not set(terms["term"]) & set(pd.read_csv(out / "topic_terms.csv")["term"])
     page = (out / "ldavis.html").read_text(encoding="utf-8")
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
     assert "@import" not in page
