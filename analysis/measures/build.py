@@ -274,7 +274,7 @@ def keyness_tables(
     return tables, pd.DataFrame(index)
 
 
-STAGE_CODE = ("measures", "io.py", "results.py", "stamps.py")
+STAGE_CODE = ("measures", "bootstrap.py", "io.py", "results.py", "stamps.py")
 PANEL_LABELS = {
     "rate": "concept hits per 10,000 characters",
     "ci_low": "95% bootstrap CI, lower (per 10k chars)",

@@ -232,7 +232,7 @@ def prevalence_tables(
     }
 
 
-STAGE_CODE = ("topics", "io.py", "results.py", "stamps.py")
+STAGE_CODE = ("topics", "measures/dtm.py", "bootstrap.py", "io.py", "results.py", "stamps.py")
 
 
 @dataclass(frozen=True)
