@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,10 @@ class Corpus:
     restorations: pd.DataFrame
     corpus_hash: str
     rules: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        """``documents, paragraphs = corpus`` (as :func:`load_corpus` returned before)."""
+        return iter((self.documents, self.paragraphs))
 
 
 class IngestFailed(RuntimeError):
@@ -460,11 +465,19 @@ def write_corpus(corpus: Corpus, results: Results, config: Config, *, stamp: dic
         out.stamp = {**stamp, "corpus_hash": corpus.corpus_hash}
 
 
-def load_corpus(results: str | Path | Results) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read ``(documents, paragraphs)`` written by :func:`ingest` under ``results``."""
+def load_corpus(results: str | Path | Results) -> Corpus:
+    """The :class:`Corpus` that :func:`ingest` wrote under ``results`` (the same kind of object
+    it returns). It unpacks as ``documents, paragraphs = load_corpus(results)``."""
     results = results if isinstance(results, Results) else Results(results)
     if not results.documents_path.exists():
         raise FileNotFoundError(
             f"{results.corpus_dir}: no corpus here; run `policyshift ingest` first"
         )
-    return results.documents(), results.paragraphs()
+    return Corpus(
+        documents=results.documents(),
+        paragraphs=results.paragraphs(),
+        report=results.table("corpus/ingest_report.csv"),
+        restorations=results.table("corpus/restorations.csv"),
+        corpus_hash=results.corpus_hash(),
+        rules=results.table("corpus/cleaning.csv"),
+    )

@@ -289,5 +289,8 @@ def test_load_corpus_roundtrip(ingested, results_dir, tmp_path):
     assert list(docs["doc_id"]) == list(ingested.documents["doc_id"])
     assert len(paras) == len(ingested.paragraphs)
     assert (paras["section"] == ingested.paragraphs["section"]).all()
+    loaded = load_corpus(results_dir)  # the same kind of object ingest returns
+    assert type(loaded) is type(ingested) and loaded.corpus_hash == ingested.corpus_hash
+    assert len(loaded.report) == len(ingested.report) == 125
     with pytest.raises(FileNotFoundError, match="run `policyshift ingest`"):
         load_corpus(tmp_path)
