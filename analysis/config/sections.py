@@ -1,0 +1,464 @@
+"""The sections of the config and the whole :class:`Config`, with their documented defaults.
+
+One frozen pydantic dataclass per stage (:class:`IngestConfig`, :class:`TokenConfig`,
+:class:`MeasuresConfig`, :class:`TopicsConfig`, :class:`FiguresConfig`) and :class:`Config`, which
+holds them with ``root``, ``results`` and ``seed`` and computes the hashes the results' stamps
+record. ``params.toml`` repeats these defaults with comments. A section built in code with a wrong
+value raises :class:`~analysis.config.ConfigError`: :mod:`analysis.config.messages` wraps the
+``__init__`` of every class here and in :mod:`analysis.config.values`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path, PurePath
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
+
+from analysis.config.values import (
+    _NAME_PATTERN,
+    _SECTION,
+    Bool,
+    Char,
+    Comparison,
+    Count,
+    Docvar,
+    Effect,
+    FilePath,
+    Float,
+    Int,
+    K,
+    NonEmpty,
+    PathStr,
+    SafeId,
+    Share,
+    Str,
+    TopicLabel,
+    Year,
+    _effect_from_spec,
+    _fspath,
+    _Hint,
+    _label_from_spec,
+    _Located,
+    _unique,
+)
+
+SECTIONS = ("ingest", "tokens", "measures", "topics", "figures")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class IngestConfig:
+    """Settings of the ingest stage (raw files -> documents and paragraphs)."""
+
+    raw: PathStr = "data/raw"
+    metadata: FilePath = "data/metadata.csv"
+    # Convert traditional to simplified (OpenCC t2s) only in a report with at least this many
+    # traditional-only characters (outside GB2312); below it, characters such as 乾 (乾县) or
+    # 昇 (昇腾) are legitimate simplified text and are left alone (and reported).
+    t2s_min_chars: Int = Field(5, ge=0)
+    # A masked character is restored when the best candidate has at least this posterior share.
+    mask_min_confidence: Share = 0.6
+    # Characters of context on each side used to score a masked character.
+    mask_context: Count = 4
+    # A report is flagged numbers_deleted when it has at least this many number gaps (突破亿元).
+    numbers_deleted_min: Count = 3
+    # A report needs at least this many Han characters; a file with fewer is rejected.
+    min_han_chars: Count = 200
+    # Lines longer than this many characters that contain whitespace are split on it (a report
+    # that lost its line breaks keeps the paragraph gaps as spaces).
+    long_line_chars: Count = 1500
+    # Share of a report's sentences found in an earlier report above which it is duplicate_of it.
+    duplicate_overlap: Float = Field(0.8, gt=0, le=1)
+
+
+# Single characters that carry policy content in the reports, kept although every other single
+# character is dropped. Chosen from the most frequent single-character tokens of the corpus:
+# the party and armed forces (党 军 兵 警), farm goods (粮 棉 油 猪 肉 菜; 农 as in 涉农/农文旅),
+# energy and utilities (煤 电 气 水 热 网), industry and chains (钢 铁 链 企 港), public finance
+# (税 债 费 贷), housing (房), health (医 药 疫), hazards and crime (灾 毒 黑 黄 赌), and stance or
+# direction words (稳 绿 贫 富). Not kept: administrative units (省 市 县 镇 村, better counted
+# via docvars), particles, measure words, verbs like 进/抓/提 and other fragments of words
+# jieba's dictionary does not know.
+DEFAULT_KEEP_SINGLE: tuple[str, ...] = (
+    "党", "军", "兵", "警",
+    "粮", "棉", "油", "猪", "肉", "菜", "农",
+    "煤", "电", "气", "水", "热", "网",
+    "钢", "铁", "链", "企", "港",
+    "税", "债", "费", "贷",
+    "房",
+    "医", "药", "疫",
+    "灾", "毒", "黑", "黄", "赌",
+    "稳", "绿", "贫", "富",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, config=_SECTION)
+class TokenConfig:
+    """Settings of the tokens stage (paragraph text -> tokens).
+
+    Paths are relative to the repo root. ``workers`` does not change the output and is left out of
+    the tokenizer fingerprint.
+    """
+
+    # Policy lexicon, ``term<TAB>category`` per line; loaded at frequency LEXICON_FREQ.
+    lexicon: FilePath = "data/lexicon/policy_terms.txt"
+    # Stopword lists removed after segmentation (add "stopwords/places.txt" to drop place names).
+    stopwords: tuple[FilePath, ...] = (
+        "stopwords/general_zh.txt",
+        "stopwords/boilerplate_gov.txt",
+    )
+    # jieba's HMM guesses words missing from the dictionary; off: reproducible, lexicon-driven.
+    hmm: Bool = False
+    # "placeholder": numbers -> <num>, percentages -> <pct>, years (2023年, bare 2023) -> <year>;
+    # "drop": remove them.
+    numbers: Literal["placeholder", "drop"] = "placeholder"
+    # Single characters kept (all others are dropped); see DEFAULT_KEEP_SINGLE.
+    keep_single: tuple[Char, ...] = DEFAULT_KEEP_SINGLE
+    # "rjieba" (Rust, parallel threads) or "jieba" (pure-Python reference; slow).
+    engine: Literal["rjieba", "jieba"] = "rjieba"
+    # Threads for tokenize_many; 0 = os.cpu_count().
+    workers: Int = Field(0, ge=0)
+
+
+_LOCAL = "level in ['prefecture', 'county-level']"
+DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
+    Comparison(
+        id="zhejiang_local_vs_other_local",
+        label="Zhejiang city/county reports vs other city/county reports",
+        target=f"province == '浙江省' and {_LOCAL}",
+        reference=f"province != '浙江省' and {_LOCAL}",
+        unit="report",
+    ),
+    Comparison(
+        id="review_vs_plan",
+        label="Review of past work vs plans (all reports)",
+        target="section == 'review'",
+        reference="section == 'plan'",
+        unit="paragraph",
+    ),
+    Comparison(
+        id="provinces_2026_vs_2025",
+        label="Provincial reports 2026 vs 2025",
+        target="level == 'province' and year == 2026",
+        reference="level == 'province' and year == 2025",
+        unit="report",
+    ),
+    Comparison(
+        id="national_2013_2022_vs_2003_2012",
+        label="National reports 2013-2022 vs 2003-2012",
+        target="level == 'national' and year >= 2013 and year <= 2022",
+        reference="level == 'national' and year >= 2003 and year <= 2012",
+        unit="report",
+    ),
+)
+
+
+@dataclass(frozen=True, config=_SECTION)
+class MeasuresConfig:
+    """Settings of the measures stage (tokens and clean text -> counts, TF-IDF, keyness, concepts)."""
+
+    # Concept dictionaries (TOML; counting rule in its header and in analysis/concepts.py).
+    concepts: FilePath = "data/concepts.toml"
+    # Bootstrap replicates (resampled paragraphs) and level of the concept-rate intervals.
+    n_boot: Count = 1000
+    ci_level: Float = Field(0.95, gt=0, lt=1)
+    # TF-IDF: terms per group, minimum number of groups a term must occur in, and the docvars
+    # whose groups get a table (besides single reports).
+    tfidf_top: Count = 20
+    tfidf_min_df: Count = 2
+    tfidf_scopes: tuple[Docvar, ...] = (
+        "place",
+        "province",
+        "region",
+        "level",
+        "section",
+        "doc_type",
+    )
+    # Keyness comparisons: id, label, target and reference (pandas query over the unit's
+    # docvars; reference "rest" = all other documents), unit "report" or "paragraph".
+    comparisons: tuple[Comparison, ...] = DEFAULT_COMPARISONS
+    # Each value of this docvar against the rest (reports with the docvar set); "" = none.
+    one_vs_rest: Annotated[str, StringConstraints(strict=True, pattern=r"^$|" + _NAME_PATTERN)] = (
+        "region"
+    )
+    # Terms per group in tables/group_term_counts.csv (word clouds), and the docvars grouped.
+    group_terms: Count = 300
+    group_term_docvars: tuple[Docvar, ...] = ("region", "level")
+    # Characters of context on each side in KWIC tables.
+    kwic_window: Int = Field(20, ge=0)
+
+    @field_validator("comparisons")
+    @classmethod
+    def _unique_ids(cls, value: tuple[Comparison, ...]) -> tuple[Comparison, ...]:
+        try:
+            _unique([c.id for c in value], "id")
+        except _Located as exc:
+            raise _Located((*exc.loc, "id"), str(exc), exc.value) from None
+        return value
+
+
+def _zero_or_k(value: int) -> int:
+    if value == 1:
+        raise ValueError("a K must be >= 2")
+    return value
+
+
+@dataclass(frozen=True, config=_SECTION)
+class TopicsConfig:
+    """Settings of the topics stage (tokens -> LDA models, selection, stability, prevalence).
+
+    The metrics, the K selection rule and the stability measure are described in
+    ``analysis/topics.py``. ``workers`` does not change the output.
+    """
+
+    # Document unit the models are fit on: "paragraph", "section" (report x section) or "report".
+    unit: Literal["paragraph", "section", "report"] = "paragraph"
+    # Drop the number placeholders <num>, <pct>, <year> of the token cache.
+    drop_placeholders: Bool = True
+    # Also drop the place names of `places` (so that no topic is just 嘉兴/海宁/南湖).
+    drop_places: Bool = False
+    places: FilePath = "stopwords/places.txt"
+    # Keep a term found in at least `no_below` units and in at most a share `no_above` of them.
+    no_below: Count = 5
+    no_above: Float = Field(0.5, gt=0, le=1)
+    # Drop units with fewer tokens than this after the term filters (counted in the log table).
+    min_tokens: Count = 5
+    # "gensim" (LdaModel, online variational Bayes; the reference) or "tomotopy" (Gibbs LDA).
+    engine: Literal["gensim", "tomotopy"] = "gensim"
+    # Model selection grid: every K x every seed. Seeds are replicate ids; the random state of a
+    # fit is derived from (Config.seed, K, seed).
+    k_grid: Annotated[tuple[K, ...], Field(min_length=1)] = (5, 10, 15, 20, 25, 30, 40)
+    seeds: Annotated[tuple[Annotated[int, Strict(), Field(ge=0)], ...], Field(min_length=1)] = (
+        1,
+        2,
+        3,
+    )
+    # gensim: passes over the training units, E-step iterations per unit, units per online
+    # update (0 = ceil(training units / 10), at most 2000: ten updates per pass).
+    passes: Count = 10
+    iterations: Count = 50
+    chunksize: Int = Field(0, ge=0)
+    # tomotopy: Gibbs sampling sweeps.
+    gibbs_iterations: Count = 500
+    # Share of units held out (seeded) to score perplexity by document completion.
+    holdout: Float = Field(0.1, ge=0, lt=1)
+    # Top words per topic scored by coherence (c_v, c_npmi, u_mass), exclusivity and diversity
+    # (diversity uses the top 25, as Dieng et al. 2020).
+    coherence_top_n: Int = Field(10, ge=2)
+    # K selection: metric (mean over seeds) and rule; "one_se": the smallest K whose mean is
+    # within one standard error of the best K's mean; "best": the K with the best mean.
+    select_metric: Literal["c_npmi", "c_v", "u_mass"] = "c_npmi"
+    select_rule: Literal["one_se", "best"] = "one_se"
+    # Fixed K overriding the rule (0 = use the rule); need not be in k_grid.
+    chosen_k: Annotated[int, Strict(), Field(ge=0), _Hint("0 (use the rule) or a K >= 2")] = 0
+    # Stability: fits at the chosen K (the grid's seeds first, then further seeds); a topic is
+    # stable when its mean matched cosine similarity across fits is at least the threshold.
+    n_stability_seeds: Count = 5
+    stability_threshold: Share = 0.8
+    # Human labels of the chosen model's topics, "id=中文|English", used when K == labels_k.
+    labels: tuple[Annotated[TopicLabel, BeforeValidator(_label_from_spec)], ...] = ()
+    labels_k: Annotated[int, Strict(), Field(ge=0), _Hint("0 (no labels) or a K >= 2")] = 0
+    # Terms listed per topic; FREX weight on exclusivity (stm: 0.5); LDAvis relevance lambda.
+    top_n: Count = 20
+    frex_weight: Share = 0.5
+    relevance_lambda: Share = 0.6
+    # Prevalence: bootstrap replicates (each draws one stability fit and resamples reports),
+    # docvars to group by, and regressions "subset: covariate + covariate" where subset is
+    # all, national or subnational.
+    n_boot: Count = 200
+    group_by: tuple[Docvar, ...] = ("doc_id", "region", "level", "section")
+    effects: tuple[Annotated[Effect, BeforeValidator(_effect_from_spec)], ...] = (
+        Effect("all", ("level", "section", "year")),
+        Effect("subnational", ("region", "level", "section")),
+    )
+    # Worker processes for the fits; 0 = all cores (does not change the output).
+    workers: Int = Field(0, ge=0)
+
+    @field_validator("k_grid", "seeds")
+    @classmethod
+    def _no_repeats(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        _unique(value)
+        return value
+
+    @field_validator("chosen_k", "labels_k")
+    @classmethod
+    def _k_or_zero(cls, value: int) -> int:
+        return _zero_or_k(value)
+
+    @field_validator("labels")
+    @classmethod
+    def _one_label_per_topic(cls, value: tuple[TopicLabel, ...]) -> tuple[TopicLabel, ...]:
+        try:
+            _unique([lab.topic for lab in value], "topic")
+        except _Located as exc:
+            raise _Located(exc.loc, str(exc), value[exc.loc[0]].spec) from None
+        return value
+
+    @model_validator(mode="after")
+    def _labels_within_k(self) -> TopicsConfig:
+        for i, lab in enumerate(self.labels):
+            if self.labels_k and lab.topic >= self.labels_k:
+                raise _Located(
+                    ("labels", i),
+                    f"topic {lab.topic}, but labels_k = {self.labels_k} has topics "
+                    f"0..{self.labels_k - 1}",
+                    lab.spec,
+                )
+        return self
+
+
+@dataclass(frozen=True, config=_SECTION)
+class FiguresConfig:
+    """Settings of the figures stage (saved tables -> figures/); see ``params.toml``."""
+
+    out: PathStr = "figures"
+    # CJK font file (OTF/TTF/TTC) used by every figure and word cloud. "" = the first installed
+    # system CJK font (Noto Sans CJK, Source Han Sans, WenQuanYi ...), else the Noto Sans CJK SC
+    # file the mplfonts package ships.
+    font: Annotated[
+        str,
+        Strict(),
+        BeforeValidator(_fspath),
+        _Hint('"" or an existing font file, relative to the config root'),
+    ] = ""
+    dpi: Int = Field(300, gt=0)
+    # Processes drawing figures at the same time; 0 = all cores (does not change the output).
+    workers: Int = Field(0, ge=0)
+    # Years marked in the national trend figures, year -> short English label.
+    key_years: dict[Year, Str] = Field(
+        default_factory=lambda: {
+            "1958": "Great Leap Forward",
+            "1978": "Reform and opening",
+            "1992": "Market economy",
+            "2001": "WTO entry",
+            "2012": "18th Party Congress",
+            "2020": "COVID-19",
+        }
+    )
+    # Concepts in the national trend figure (ids of data/concepts.toml); empty = all.
+    trend_concepts: tuple[NonEmpty, ...] = ()
+    # Keyness comparisons drawn (ids of tables/keyness/index.csv), terms shown per side.
+    keyness_comparisons: tuple[SafeId, ...] = (
+        "review_vs_plan",
+        "national_2013_2022_vs_2003_2012",
+        "provinces_2026_vs_2025",
+        "zhejiang_local_vs_other_local",
+    )
+    keyness_terms: Count = 12
+    # TF-IDF small multiples: one panel per place of these levels, terms per panel.
+    tfidf_levels: tuple[NonEmpty, ...] = ("prefecture", "county-level")
+    tfidf_terms: Count = 8
+    # Top terms per topic in the topic-terms figure.
+    topic_terms: Count = 10
+    # Word clouds: words per cloud, layout width x height in pixels (drawn at 3x that size).
+    wordcloud_words: Count = 80
+    wordcloud_size: tuple[Count, Count] = (480, 300)
+
+
+@dataclass(frozen=True, config=_SECTION)
+class Config:
+    """The whole configuration; ``root`` is the directory relative paths are resolved against.
+
+    ``source`` is the file it was loaded from (None when built in code); like ``root`` it is not
+    part of :meth:`to_dict` or of equality.
+    """
+
+    root: Path = Field(default_factory=Path.cwd)
+    results: PathStr = "results"
+    seed: Int = Field(20261124, ge=0)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    tokens: TokenConfig = Field(default_factory=TokenConfig)
+    measures: MeasuresConfig = Field(default_factory=MeasuresConfig)
+    topics: TopicsConfig = Field(default_factory=TopicsConfig)
+    figures: FiguresConfig = Field(default_factory=FiguresConfig)
+    source: Path | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    def path(self, relative: str | Path) -> Path:
+        """Resolve a config path against :attr:`root` (absolute paths pass through)."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict view without ``root`` and ``source``, for manifests and hashing.
+
+        Lists are tuples, comparisons dicts, effects and labels their canonical strings: for a
+        config written as ``params.toml`` this is the dict (and so the hash) of earlier versions.
+        """
+        return {
+            f.name: _plain(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in ("root", "source")
+        }
+
+    def hash(self) -> str:
+        """sha256 of the canonical JSON of :meth:`to_dict` (first 16 hex digits).
+
+        ``workers`` settings are left out: they change the speed, never the output.
+        """
+        d = {
+            key: _without_workers(value) if isinstance(value, dict) else value
+            for key, value in self.to_dict().items()
+        }
+        return _digest(d)
+
+    def section_hash(self, *sections: str, seed: bool = False) -> str:
+        """sha256 (first 16 hex digits) of the named sections only, without ``workers``.
+
+        For per-stage stamps: ``cfg.section_hash("tokens")``, ``cfg.section_hash("tokens",
+        "topics", seed=True)``. The name ``"seed"`` (or ``seed=True``) adds the top-level seed.
+        """
+        names = set(sections)
+        unknown = sorted(names - {*SECTIONS, "seed"})
+        if unknown or not sections:
+            raise ValueError(f"section_hash: unknown section(s) {unknown}; known: {SECTIONS}")
+        d = self.to_dict()
+        picked: dict[str, Any] = {s: _without_workers(d[s]) for s in SECTIONS if s in names}
+        if seed or "seed" in names:
+            picked["seed"] = self.seed
+        return _digest(picked)
+
+
+def _without_workers(section: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in section.items() if k != "workers"}
+
+
+def _digest(d: dict[str, Any]) -> str:
+    blob = json.dumps(d, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (Effect, TopicLabel)):
+        return value.spec
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, PurePath):
+        return str(value)
+    return value
+
+
+_CLASSES: dict[str, type] = {
+    "ingest": IngestConfig,
+    "tokens": TokenConfig,
+    "measures": MeasuresConfig,
+    "topics": TopicsConfig,
+    "figures": FiguresConfig,
+}
+_TOP_KEYS = ("results", "seed")
