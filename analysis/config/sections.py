@@ -168,7 +168,7 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
 class MeasuresConfig:
     """Settings of the measures stage (tokens and clean text -> counts, TF-IDF, keyness, concepts)."""
 
-    # Concept dictionaries (TOML; counting rule in its header and in analysis/concepts.py).
+    # Concept dictionaries (TOML; counting rule in its header and in analysis/measures/concepts.py).
     concepts: FilePath = "data/concepts.toml"
     # Bootstrap replicates (resampled paragraphs) and level of the concept-rate intervals.
     n_boot: Count = 1000
@@ -219,7 +219,7 @@ class TopicsConfig:
     """Settings of the topics stage (tokens -> LDA models, selection, stability, prevalence).
 
     The metrics, the K selection rule and the stability measure are described in
-    ``analysis/topics.py``. ``workers`` does not change the output.
+    ``analysis/topics/``. ``workers`` does not change the output.
     """
 
     # Document unit the models are fit on: "paragraph", "section" (report x section) or "report".
