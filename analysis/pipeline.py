@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +31,6 @@ class Outcome:
     reasons: tuple[str, ...] = ()
     seconds: float = 0.0
     summary: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
         """``measures: ran in 8.1 s (config [measures] changed): 18 tables`` or ``...: up to date``."""

@@ -58,8 +58,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--results", type=Path, help="results folder (default: a temporary one)")
     args = parser.parse_args()
-    env_quiet = {"POLICYSHIFT_QUIET": "1"}
-    os.environ.update(env_quiet)
+    os.environ["POLICYSHIFT_QUIET"] = "1"
     with tempfile.TemporaryDirectory() as tmp:
         results = args.results or Path(tmp) / "results"
         run = [sys.executable, "-m", "analysis", "run", "--config", str(FAST)]

@@ -6,8 +6,8 @@ p-value from the chi-square distribution with 1 degree of freedom; ``q`` is the
 Benjamini-Hochberg adjusted p of ``g2`` over all terms of the table. The effect size is Hardie's
 ``log_ratio``: log2 of the ratio of relative frequencies, with 0.5 added to a zero count so that
 terms absent from one side get a finite value. ``direction`` says which side uses the term
-relatively more. Target and reference are docvar conditions in pandas query syntax, evaluated
-on the docvars of the chosen unit (a report, or a paragraph when a condition names ``section``).
+relatively more. Target and reference are docvar conditions (:mod:`analysis.conditions`:
+parsed, never evaluated as code) on the docvars of the chosen unit (a report, or a paragraph when a condition names ``section``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.conditions import select
 from analysis.measures.dtm import Dtm, is_placeholder
 
 KEYNESS_COLUMNS = [
@@ -34,23 +35,6 @@ KEYNESS_COLUMNS = [
     "log_ratio",
     "direction",
 ]
-
-
-def select(docvars: pd.DataFrame, condition: str) -> np.ndarray:
-    """Boolean mask of the rows of ``docvars`` that satisfy a pandas query ``condition``.
-
-    Raises ``ValueError`` naming the condition and the available docvars when it cannot be
-    evaluated (an unknown column, a syntax error) or does not give one truth value per row.
-    """
-    try:
-        mask = docvars.eval(condition, engine="python")
-    except Exception as exc:
-        raise ValueError(
-            f"cannot evaluate condition {condition!r}: {exc}; docvars: {list(docvars.columns)}"
-        ) from exc
-    if not isinstance(mask, pd.Series) or len(mask) != len(docvars):
-        raise ValueError(f"condition {condition!r} does not give one true/false per document")
-    return mask.fillna(False).to_numpy(dtype=bool)
 
 
 def bh_adjust(p: np.ndarray) -> np.ndarray:

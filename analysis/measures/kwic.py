@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.conditions import select
 from analysis.measures.concepts import ConceptMatcher
-from analysis.measures.keyness import select
 
 KWIC_COLUMNS = ["doc_id", "place", "year", "section", "left", "match", "right"]
 
