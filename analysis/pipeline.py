@@ -88,16 +88,18 @@ def run_ingest(
     *,
     paths: Sequence[str | Path] | None = None,
     metadata: Sequence[str | Path] | None = None,
+    collection: str | None = None,
     force: bool = False,
 ) -> Outcome:
-    """Ingest ``paths`` (default ``[ingest] raw``) unless the corpus is up to date."""
+    """Ingest ``paths`` (default ``[ingest] raw``) unless the corpus is up to date; every report
+    gets the ``collection`` docvar (see :func:`analysis.corpus.ingest.collection_name`)."""
     from analysis.corpus.ingest import compute_corpus, plan_ingest, write_corpus
 
     paths = list(paths) if paths else None
     metadata = list(metadata) if metadata is not None else None
 
     def build(stamp: dict[str, Any]) -> str:
-        corpus = compute_corpus(paths, config=cfg, metadata=metadata)
+        corpus = compute_corpus(paths, config=cfg, metadata=metadata, collection=collection)
         write_corpus(corpus, results, cfg, stamp=stamp)
         rep = corpus.report
         status = rep["status"].str.replace(r"split into \d+", "split", regex=True)
@@ -111,7 +113,7 @@ def run_ingest(
         "ingest",
         results,
         (),
-        lambda: plan_ingest(paths, config=cfg, metadata=metadata),
+        lambda: plan_ingest(paths, config=cfg, metadata=metadata, collection=collection),
         build,
         force=force,
     )

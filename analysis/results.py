@@ -206,6 +206,20 @@ class Results:
         except json.JSONDecodeError:
             return None
 
+    def skipped(self) -> pd.DataFrame:
+        """Every analysis a stage skipped, from the ``skipped.csv`` of each stage folder on disk
+        (columns :data:`analysis.skips.SKIP_COLUMNS`, stages in pipeline order)."""
+        from analysis.skips import SKIP_COLUMNS, SKIPPED_FILE
+
+        parts = []
+        for stage in STAGES:
+            path = self.stage_dir(stage) / SKIPPED_FILE
+            if path.is_file():
+                parts.append(pd.read_csv(path, dtype=str, keep_default_na=False))
+        if not parts:
+            return pd.DataFrame(columns=list(SKIP_COLUMNS))
+        return pd.concat(parts, ignore_index=True)[list(SKIP_COLUMNS)]
+
     # -- locks and writing ---------------------------------------------------------------------
     @contextlib.contextmanager
     def reading(self, *stages: str) -> Iterator[None]:

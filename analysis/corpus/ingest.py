@@ -90,15 +90,46 @@ class IngestFailed(RuntimeError):
 
 def discover(paths: list[Path]) -> list[tuple[Path, str]]:
     """Every file under ``paths`` as ``(path, name relative to the given root)``, sorted."""
-    found: list[tuple[Path, str]] = []
+    return [(p, rel) for p, rel, _ in _discover(paths)]
+
+
+def _discover(paths: list[Path]) -> list[tuple[Path, str, Path]]:
+    """Every file under ``paths`` as ``(path, name relative to its root, root)``, sorted."""
+    found: list[tuple[Path, str, Path]] = []
     for root in paths:
         if root.is_dir():
             found += [
-                (p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*")) if p.is_file()
+                (p, p.relative_to(root).as_posix(), root)
+                for p in sorted(root.rglob("*"))
+                if p.is_file()
             ]
         else:  # a file, or a missing path that ingest reports as "file not found"
-            found.append((root, root.name))
+            found.append((root, root.name, root))
     return found
+
+
+# The folder of the bundled corpus, relative to the repository root (the package's parent).
+BUNDLED_RAW = Path("data/raw")
+BUNDLED = "bundled"
+_COLLECTION_RE = re.compile(r"[^\w.-]+")
+
+
+def collection_name(root: Path, name: str | None = None) -> str:
+    """The ``collection`` docvar of the files under input ``root``.
+
+    ``name`` (``--collection``) if given; else ``bundled`` for anything inside the repository's
+    ``data/raw`` folder (the bundled corpus, whichever part of it is read); else the name of the
+    input folder (for a single file: of its parent folder). Characters other than letters,
+    digits, ``_ . -`` become ``_``.
+    """
+    if name is None:
+        bundled = (Path(__file__).resolve().parents[2] / BUNDLED_RAW).resolve()
+        resolved = root.resolve()
+        if resolved == bundled or bundled in resolved.parents:
+            return BUNDLED
+        name = (resolved if root.is_dir() else resolved.parent).name
+    clean_name = _COLLECTION_RE.sub("_", name).strip("._-")
+    return clean_name or "user"
 
 
 STAGE_CODE = ("corpus", "io.py", "results.py", "stamps.py")
@@ -119,15 +150,16 @@ def plan_ingest(
     *,
     config: Config,
     metadata: list[str | Path] | None = None,
+    collection: str | None = None,
 ) -> dict[str, Any]:
     """The stamp an ingest of ``paths`` would write: every file it reads (raw files, metadata
-    tables, gazetteer) with its sha256, the ``[ingest]`` settings and the code."""
+    tables, gazetteer) with its sha256, the ``[ingest]`` settings, ``collection`` and the code."""
     roots, meta_paths, gazetteer = ingest_sources(paths, config, metadata)
     files = [p for p, _ in discover(roots)]
     inputs = stamps.file_digests([*files, *meta_paths, gazetteer], config.root)
-    return stamps.make_stamp(
-        "ingest", config=stamps.config_values(config, ["ingest"]), code=STAGE_CODE, inputs=inputs
-    )
+    values = stamps.config_values(config, ["ingest"])
+    values["collections"] = [collection_name(root, collection) for root in roots]
+    return stamps.make_stamp("ingest", config=values, code=STAGE_CODE, inputs=inputs)
 
 
 def ingest(
@@ -137,6 +169,7 @@ def ingest(
     metadata: list[str | Path] | None = None,
     results: str | Path | Results | None = None,
     strict: bool = False,
+    collection: str | None = None,
 ) -> Corpus:
     """Ingest raw report files and write the corpus tables (see module docstring).
 
@@ -146,8 +179,8 @@ def ingest(
     ``config.results``. With ``strict``, any rejected input raises :class:`IngestFailed` after
     the tables are written.
     """
-    stamp = plan_ingest(paths, config=config, metadata=metadata)
-    corpus = compute_corpus(paths, config=config, metadata=metadata)
+    stamp = plan_ingest(paths, config=config, metadata=metadata, collection=collection)
+    corpus = compute_corpus(paths, config=config, metadata=metadata, collection=collection)
     if not isinstance(results, Results):
         results = Results(config.path(results or config.results))
     write_corpus(corpus, results, config, stamp=stamp)
@@ -170,8 +203,12 @@ def compute_corpus(
     *,
     config: Config,
     metadata: list[str | Path] | None = None,
+    collection: str | None = None,
 ) -> Corpus:
-    """Read, clean, split and label every file under ``paths`` (nothing is written)."""
+    """Read, clean, split and label every file under ``paths`` (nothing is written).
+
+    Every report gets the ``collection`` docvar of its input root (:func:`collection_name`;
+    ``collection`` names them all)."""
     cfg = config.ingest
     roots, meta_paths, gazetteer_path = ingest_sources(paths, config, metadata)
     default_meta = config.path(cfg.metadata).resolve()
@@ -180,12 +217,19 @@ def compute_corpus(
     ]
     gazetteer = load_gazetteer(gazetteer_path)
 
-    files = discover(roots)
+    files = _discover(roots)
+    collections = {root: collection_name(root, collection) for root in roots}
     report_rows: list[dict[str, object]] = []
     reports: list[_Report] = []
     seen_sha: dict[str, str] = {}
-    for path, rel in progress(files, "ingest: read", total=len(files)):
-        row: dict[str, object] = {"file": rel, "status": "", "reports": 0, "reason": ""}
+    for path, rel, root in progress(files, "ingest: read", total=len(files)):
+        row: dict[str, object] = {
+            "file": rel,
+            "collection": collections[root],
+            "status": "",
+            "reports": 0,
+            "reason": "",
+        }
         report_rows.append(row)
         if not path.exists():
             row.update(status="rejected", reason="file not found")
@@ -211,6 +255,8 @@ def compute_corpus(
             continue
         if not parts:
             continue
+        for part in parts:
+            part.meta["collection"] = collections[root]
         reports += parts
         row.update(
             status="accepted" if len(parts) == 1 else f"split into {len(parts)}", reports=len(parts)

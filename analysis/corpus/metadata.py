@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pandas as pd
 
-DOCVARS = ("doc_id", "place", "level", "province", "prefecture", "region", "year", "doc_type")
+DOCVARS = (
+    "doc_id",
+    "place",
+    "level",
+    "province",
+    "prefecture",
+    "region",
+    "year",
+    "doc_type",
+    "collection",
+)
 FIELDS = (
     "place",
     "level",
