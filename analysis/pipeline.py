@@ -8,6 +8,7 @@ every output it lists is on disk with its recorded sha256. ``force`` reruns rega
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from analysis import stamps
 from analysis.config import Config
 from analysis.results import Results
+from analysis.skips import SKIPPED_FILE, Skip, skips_of
 
 Status = Literal["ran", "up to date"]
 
@@ -31,6 +33,8 @@ class Outcome:
     reasons: tuple[str, ...] = ()
     seconds: float = 0.0
     summary: str = ""
+    skipped: tuple[Skip, ...] = ()
+    failed: tuple[str, ...] = ()
 
     def line(self) -> str:
         """``measures: ran in 8.1 s (config [measures] changed): 18 tables`` or ``...: up to date``."""
@@ -76,10 +80,21 @@ def _run(
         if not reasons and old is not None:
             reasons = stamps.output_reasons(old, results.stage_dir(stage))
         if not reasons:
-            return Outcome(stage, "up to date")
+            return Outcome(stage, "up to date", skipped=stage_skips(results, stage))
         t0 = time.perf_counter()
         summary = build(stamp)
-        return Outcome(stage, "ran", tuple(reasons), time.perf_counter() - t0, summary)
+        seconds = time.perf_counter() - t0
+        return Outcome(stage, "ran", tuple(reasons), seconds, summary, stage_skips(results, stage))
+
+
+def stage_skips(results: Results, stage: str) -> tuple[Skip, ...]:
+    """The analyses ``stage`` skipped in its current outputs (its ``skipped.csv``)."""
+    import pandas as pd
+
+    path = results.stage_dir(stage) / SKIPPED_FILE
+    if not path.is_file():
+        return ()
+    return tuple(skips_of(pd.read_csv(path, dtype=str, keep_default_na=False)))
 
 
 def run_ingest(
@@ -199,14 +214,46 @@ def run_all(
     cfg: Config,
     results: Results,
     *,
+    paths: Sequence[str | Path] | None = None,
+    metadata: Sequence[str | Path] | None = None,
+    collection: str | None = None,
     force: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
 ) -> list[Outcome]:
-    """Run every stage in order (each skipped when up to date); ``report`` is called after
-    each stage with its outcome."""
-    outcomes = []
-    for step in (run_ingest, run_tokens, run_measures, run_topics, run_figures):
+    """Run every stage in order (each skipped when up to date) on ``paths`` (default the
+    config's ``[ingest] raw``); ``report`` is called after each stage with its outcome."""
+    outcomes = [
+        run_ingest(cfg, results, paths=paths, metadata=metadata, collection=collection, force=force)
+    ]
+    report(outcomes[-1])
+    for step in (run_tokens, run_measures, run_topics, run_figures):
         outcome = step(cfg, results, force=force)
         report(outcome)
         outcomes.append(outcome)
     return outcomes
+
+
+_SLUG_RE = re.compile(r"[^\w.-]+")
+
+
+def inputs_name(paths: Sequence[str | Path], collection: str | None = None) -> str:
+    """The folder name of the results of a run on ``paths``: ``collection`` if given, else the
+    input folders' names (a file's stem) joined by ``+``, sanitized (letters, digits, ``_.-``)."""
+    names = [collection] if collection else [Path(p).stem or Path(p).resolve().name for p in paths]
+    slug = "+".join(_SLUG_RE.sub("_", n).strip("._-") or "input" for n in names)
+    return slug[:80] or "input"
+
+
+def results_for(
+    cfg: Config,
+    results: str | Path | None = None,
+    *,
+    paths: Sequence[str | Path] | None = None,
+    collection: str | None = None,
+) -> Results:
+    """The results of a run: ``results`` if given; else the config's for the default input;
+    else, for a run on ``paths``, ``<config results>/<inputs_name(paths)>`` with its figures in
+    it (so a run on a user's folder never replaces the bundled corpus's results)."""
+    if results is not None or not paths:
+        return results_of(cfg, results)
+    return Results(cfg.path(cfg.results) / inputs_name(paths, collection))

@@ -94,17 +94,23 @@ def discover(paths: list[Path]) -> list[tuple[Path, str]]:
 
 
 def _discover(paths: list[Path]) -> list[tuple[Path, str, Path]]:
-    """Every file under ``paths`` as ``(path, name relative to its root, root)``, sorted."""
+    """Every file under ``paths`` as ``(path, name, root)``, sorted; ``name`` is relative to the
+    root, or to the bundled ``data/raw`` for its files (so that a part of the bundled corpus,
+    e.g. ``data/raw/local``, keeps the names ``data/metadata.csv`` describes)."""
+    bundled = bundled_raw()
     found: list[tuple[Path, str, Path]] = []
     for root in paths:
+        # the root's place inside data/raw ("local", "" for data/raw itself), else None
+        prefix = root.resolve().relative_to(bundled) if _inside(root, bundled) else None
         if root.is_dir():
+            base = Path() if prefix is None else prefix
             found += [
-                (p, p.relative_to(root).as_posix(), root)
+                (p, (base / p.relative_to(root)).as_posix(), root)
                 for p in sorted(root.rglob("*"))
                 if p.is_file()
             ]
         else:  # a file, or a missing path that ingest reports as "file not found"
-            found.append((root, root.name, root))
+            found.append((root, root.name if prefix is None else prefix.as_posix(), root))
     return found
 
 
@@ -112,6 +118,16 @@ def _discover(paths: list[Path]) -> list[tuple[Path, str, Path]]:
 BUNDLED_RAW = Path("data/raw")
 BUNDLED = "bundled"
 _COLLECTION_RE = re.compile(r"[^\w.-]+")
+
+
+def bundled_raw() -> Path:
+    """The bundled corpus folder (``data/raw`` of the repository), resolved."""
+    return (Path(__file__).resolve().parents[2] / BUNDLED_RAW).resolve()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    resolved = path.resolve()
+    return resolved == folder or folder in resolved.parents
 
 
 def collection_name(root: Path, name: str | None = None) -> str:
@@ -123,10 +139,9 @@ def collection_name(root: Path, name: str | None = None) -> str:
     digits, ``_ . -`` become ``_``.
     """
     if name is None:
-        bundled = (Path(__file__).resolve().parents[2] / BUNDLED_RAW).resolve()
-        resolved = root.resolve()
-        if resolved == bundled or bundled in resolved.parents:
+        if _inside(root, bundled_raw()):
             return BUNDLED
+        resolved = root.resolve()
         name = (resolved if root.is_dir() else resolved.parent).name
     clean_name = _COLLECTION_RE.sub("_", name).strip("._-")
     return clean_name or "user"
