@@ -244,6 +244,15 @@ def tfidf_tables(
         for scope in ["report", *kept]:
             dtm = reports if scope == "report" else group_dtm(part, scope)
             label = "doc_id" if scope == "report" else scope
+            kept_terms, gone = trim(dtm, min_df=min_df, drop_placeholders=True)
+            if kept_terms.shape[1] == 0:
+                why = (
+                    f"collection {name!r}: no term occurs in tfidf_min_df = {min_df} of its "
+                    f"{dtm.shape[0]} {label} group(s)"
+                )
+                setting = f"[measures] tfidf_min_df = {min_df}"
+                skips.append(Skip(STAGE, f"tfidf/{name}/{scope}", why, setting))
+                continue
             top = tfidf_top_terms(dtm, label, n=n, min_df=min_df)
             frames.append(top.assign(scope=scope, collection=name))
             _, gone = trim(dtm, min_df=min_df)
