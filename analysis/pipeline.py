@@ -9,6 +9,7 @@ every output it lists is on disk with its recorded sha256. ``force`` reruns rega
 from __future__ import annotations
 
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -159,6 +160,7 @@ def run_measures(cfg: Config, results: Results, *, force: bool = False) -> Outco
 
     def build(stamp: dict[str, Any]) -> str:
         result = compute_measures(results.paragraphs(), results.tokens(), cfg)
+        _warn_settings(result.skips)
         written = write_measures(result, results, stamp=stamp)
         return f"{len(written)} tables -> {results.tables_dir}"
 
@@ -172,6 +174,13 @@ def run_measures(cfg: Config, results: Results, *, force: bool = False) -> Outco
     )
 
 
+def _warn_settings(skips: Sequence[Skip]) -> None:
+    """One warning line on stderr per skipped analysis that a config setting asked for."""
+    for skip in skips:
+        if skip.setting:
+            print(f"warning: {skip.line()}", file=sys.stderr)
+
+
 def run_topics(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
     """Fit the topic models unless their outputs are up to date."""
     from analysis.topics.build import compute_topics, plan_topics, write_topics
@@ -180,7 +189,10 @@ def run_topics(cfg: Config, results: Results, *, force: bool = False) -> Outcome
 
     def build(stamp: dict[str, Any]) -> str:
         output = compute_topics(results.tokens(), cfg)
+        _warn_settings(skips_of(output.files["skipped.csv"]))
         written = write_topics(output, results, stamp=stamp)
+        if output.result is None:
+            return f"no model ({output.files['skipped.csv']['reason'].iloc[0]})"
         return f"K = {output.result.selection['k']}, {len(written)} outputs -> {results.topics_dir}"
 
     return _run(
