@@ -656,7 +656,13 @@ def write_corpus(corpus: Corpus, results: Results, config: Config, *, stamp: dic
         out.csv(corpus.rules, "cleaning.csv")
         out.csv(corpus.restorations, "restorations.csv")
         out.text(
-            render_report(corpus.documents, corpus.report, corpus.rules, corpus.restorations),
+            render_report(
+                corpus.documents,
+                corpus.report,
+                corpus.rules,
+                corpus.restorations,
+                corpus.metadata_template,
+            ),
             "ingest_report.md",
         )
         out.text(corpus.corpus_hash + "\n", "corpus_hash.txt")
