@@ -3,6 +3,7 @@ the metadata template round trip (warnings, --metadata, --strict-metadata)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -65,8 +66,8 @@ def test_only_uncertain_reports_go_to_the_template(inferred):
 
 def test_confidence_and_evidence_per_field(inferred):
     docs = inferred.documents.set_index("source_file")
-    conf = docs["inference_confidence"].map(pd.io.json.loads)
-    evidence = docs["inference_evidence"].map(pd.io.json.loads)
+    conf = docs["inference_confidence"].map(json.loads)
+    evidence = docs["inference_evidence"].map(json.loads)
     row = "provincial-2026-csv/guangdong_2026.txt"  # title 政府工作报告; date line on two lines
     assert conf[row]["place"] == "high" and "date line" in evidence[row]["place"]
     assert docs.loc[row, "date"] == "2026-01-26"
