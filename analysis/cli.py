@@ -50,7 +50,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     cfg, results = _setup(args)
     outcome = run_ingest(
-        cfg, results, paths=args.paths or None, metadata=args.metadata, force=args.force
+        cfg,
+        results,
+        paths=args.paths or None,
+        metadata=args.metadata,
+        force=args.force,
+        strict_metadata=args.strict_metadata,
     )
     _say(outcome)
     report = results.table("corpus/ingest_report.csv")
@@ -312,6 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="metadata CSV; repeat to layer (default: data/metadata.csv)",
     )
     p.add_argument("--strict", action="store_true", help="exit non-zero if any input is rejected")
+    p.add_argument(
+        "--strict-metadata",
+        action="store_true",
+        help="exit 2 if a report has no reliable year or place (default: warn, write a template)",
+    )
     _common(p, stage=True)
     _common(sub.add_parser("tokens", help=COMMANDS["tokens"][1]), stage=True)
     p = sub.add_parser("tokenize", help=COMMANDS["tokenize"][1])

@@ -106,17 +106,37 @@ def run_ingest(
     metadata: Sequence[str | Path] | None = None,
     collection: str | None = None,
     force: bool = False,
+    strict_metadata: bool = False,
 ) -> Outcome:
     """Ingest ``paths`` (default ``[ingest] raw``) unless the corpus is up to date; every report
-    gets the ``collection`` docvar (see :func:`analysis.corpus.ingest.collection_name`)."""
-    from analysis.corpus.ingest import compute_corpus, plan_ingest, write_corpus
+    gets the ``collection`` docvar (see :func:`analysis.corpus.ingest.collection_name`).
+    Reports without a reliable year or place are warned about (stderr) and listed in
+    ``corpus/metadata_template.csv``; ``strict_metadata`` raises
+    :class:`~analysis.corpus.metadata.MetadataIncomplete` instead, also when up to date."""
+    from analysis.corpus.ingest import (
+        check_metadata_paths,
+        compute_corpus,
+        ingest_sources,
+        plan_ingest,
+        warn_metadata,
+        write_corpus,
+    )
+    from analysis.corpus.metadata import TEMPLATE, check_metadata
 
     paths = list(paths) if paths else None
     metadata = list(metadata) if metadata is not None else None
+    check_metadata_paths(ingest_sources(paths, cfg, metadata)[1], results)
 
     def build(stamp: dict[str, Any]) -> str:
-        corpus = compute_corpus(paths, config=cfg, metadata=metadata, collection=collection)
+        corpus = compute_corpus(
+            paths,
+            config=cfg,
+            metadata=metadata,
+            collection=collection,
+            strict_metadata=strict_metadata,
+        )
         write_corpus(corpus, results, cfg, stamp=stamp)
+        warn_metadata(corpus, results, cfg, metadata)
         rep = corpus.report
         status = rep["status"].str.replace(r"split into \d+", "split", regex=True)
         counts = ", ".join(f"{n} {s}" for s, n in status.value_counts().items())
@@ -125,7 +145,7 @@ def run_ingest(
             f"{len(corpus.paragraphs)} paragraphs; corpus {corpus.corpus_hash}"
         )
 
-    return _run(
+    outcome = _run(
         "ingest",
         results,
         (),
@@ -133,6 +153,10 @@ def run_ingest(
         build,
         force=force,
     )
+    template = results.corpus_dir / TEMPLATE
+    if strict_metadata and outcome.status == "up to date" and template.is_file():
+        check_metadata(results.table(f"corpus/{TEMPLATE}"))
+    return outcome
 
 
 def run_tokens(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
