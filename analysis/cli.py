@@ -42,6 +42,14 @@ def _say(outcome: Outcome) -> None:
     print(outcome.line())
 
 
+def _metadata(cfg: config_mod.Config, given: list[str] | None) -> list[str] | None:
+    """The metadata tables of a run: the config's (``data/metadata.csv``, which describes only
+    the bundled files), then each ``--metadata CSV`` in order, each overriding the earlier."""
+    if not given:
+        return None
+    return [cfg.ingest.metadata, *given] if cfg.ingest.metadata else list(given)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Read raw files into documents and paragraphs (skipped when up to date)."""
     from analysis.corpus import IngestFailed
@@ -53,7 +61,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         cfg,
         results,
         paths=args.paths or None,
-        metadata=args.metadata,
+        metadata=_metadata(cfg, args.metadata),
         force=args.force,
         strict_metadata=args.strict_metadata,
     )
@@ -251,9 +259,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         cfg,
         results,
         paths=args.paths or None,
-        metadata=args.metadata,
+        metadata=_metadata(cfg, args.metadata),
         collection=args.collection,
         force=args.force,
+        strict_metadata=args.strict_metadata,
         report=_say,
     )
     lines = run_summary(outcomes, results, time.perf_counter() - t0)
@@ -314,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--metadata",
         action="append",
         metavar="CSV",
-        help="metadata CSV; repeat to layer (default: data/metadata.csv)",
+        help="metadata CSV over data/metadata.csv; repeat to layer, later ones win",
     )
     p.add_argument("--strict", action="store_true", help="exit non-zero if any input is rejected")
     p.add_argument(
@@ -365,13 +374,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--metadata",
         action="append",
         metavar="CSV",
-        help="metadata CSV; repeat to layer (default: data/metadata.csv)",
+        help="metadata CSV over data/metadata.csv; repeat to layer, later ones win",
     )
     p.add_argument(
         "--collection",
         metavar="NAME",
         help="the collection docvar of every input report (default: the folder's name; "
         "'bundled' for data/raw)",
+    )
+    p.add_argument(
+        "--strict-metadata",
+        action="store_true",
+        help="exit 2 if a report has no reliable year or place (default: warn, write a template)",
     )
     _common(p, stage=True)
     p = sub.add_parser("init-config", help=COMMANDS["init-config"][1])

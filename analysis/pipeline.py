@@ -254,12 +254,21 @@ def run_all(
     metadata: Sequence[str | Path] | None = None,
     collection: str | None = None,
     force: bool = False,
+    strict_metadata: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
 ) -> list[Outcome]:
     """Run every stage in order (each skipped when up to date) on ``paths`` (default the
     config's ``[ingest] raw``); ``report`` is called after each stage with its outcome."""
     outcomes = [
-        run_ingest(cfg, results, paths=paths, metadata=metadata, collection=collection, force=force)
+        run_ingest(
+            cfg,
+            results,
+            paths=paths,
+            metadata=metadata,
+            collection=collection,
+            force=force,
+            strict_metadata=strict_metadata,
+        )
     ]
     report(outcomes[-1])
     for step in (run_tokens, run_measures, run_topics, run_figures):
