@@ -405,6 +405,12 @@ def main(argv: list[str] | None = None) -> int:
     from analysis.results import ResultsError
 
     args = build_parser().parse_args(argv)
+    # folders given on the command line are relative to the current directory (config paths
+    # are relative to the config's root)
+    if getattr(args, "results", None):
+        args.results = Path(args.results).absolute()
+    if args.command == "figures" and args.out:
+        args.out = Path(args.out).absolute()
     try:
         config_mod.load(getattr(args, "config", None))
         return COMMANDS[args.command][0](args)
