@@ -195,6 +195,17 @@ def run_figures(
     return Outcome("figures", "ran", reasons, time.perf_counter() - t0, summary)
 
 
+def run_report(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
+    """Write the report page ``<results>/report/index.html`` unless it is up to date."""
+    from analysis.report.build import READS, compute_report, plan_report, write_report
+
+    def build(stamp: dict[str, Any]) -> str:
+        path = write_report(compute_report(results), results, stamp=stamp)
+        return f"{results.rel(path)} ({path.stat().st_size:,} bytes)"
+
+    return _run("report", results, READS, lambda: plan_report(cfg, results), build, force=force)
+
+
 def run_all(
     cfg: Config,
     results: Results,
