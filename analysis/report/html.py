@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -68,7 +69,7 @@ def esc(value: Any) -> str:
         return ""
     if value is pd.NA or value is pd.NaT:
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, Real) and not isinstance(value, Integral):
         return html.escape(f"{float(value):.4g}")
@@ -106,13 +107,14 @@ def heading(level: int, anchor: str, text: str) -> str:
 
 
 def _cell(value: Any, *, flag: bool) -> str:
-    is_num = isinstance(value, Real) and not isinstance(value, bool)
-    classes = [c for c, on in (("num", is_num), ("flag", flag and _truthy(value))) if on]
+    is_num = isinstance(value, Real) and not isinstance(value, bool | np.bool_)
+    classes = [c for c, on in (("num", is_num), ("flag", flag and truthy(value))) if on]
     attr = f' class="{" ".join(classes)}"' if classes else ""
     return f"<td{attr}>{esc(value)}</td>"
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
+    """Whether a flag cell is set: true, non-zero, or a non-empty string other than 0/False."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return False
     if isinstance(value, str):

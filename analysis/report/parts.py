@@ -112,28 +112,27 @@ def corpus_part(src: Sources) -> str:
     docs = res.documents()
     csv = res.corpus_dir / "documents.csv"
     out.append(
-        h.para(f"{len(docs)} reports. Full table: ")[:-4]
-        + f"{src.file_links(res.documents_path, csv)}.</p>"
+        f"<p>{len(docs)} reports. Full table: {src.file_links(res.documents_path, csv)}.</p>"
     )
     groups = _cols(docs, ("collection", "level", "doc_type"))
     if groups:
         counts = docs.groupby(groups, dropna=False).size().reset_index(name="reports")
         out.append(h.table(counts))
-    flags = [c for c in FLAG_COLUMNS if c in docs.columns]
-    if flags:
-        set_flags = {c: int(docs[c].map(h._truthy).sum()) for c in flags}
+    flags = _cols(docs, FLAG_COLUMNS)
+    counted = _cols(docs, ("masked_restored", *FLAG_COLUMNS))
+    if counted:
+        n_set = [int(docs[c].map(h.truthy).sum()) for c in counted]
         out.append(h.heading(3, "quality", "Quality flags"))
-        out.append(h.table(pd.DataFrame({"flag": set_flags.keys(), "reports": set_flags.values()})))
+        out.append(h.para("Reports with each flag set (or with restored masked characters)."))
+        out.append(h.table(pd.DataFrame({"flag": counted, "reports": n_set})))
     sources = [c for c in docs.columns if c.endswith(SOURCE_SUFFIXES)]
     if sources:
         out.append(h.heading(3, "metadata-sources", "Where the metadata came from"))
         origin = [c for c in sources if c.endswith("_source")]
         long = docs[origin].melt(var_name="field", value_name="source").fillna("missing")
         tally = pd.crosstab(long["field"], long["source"])
-        known = [c for c in ORIGINS if c in tally.columns] + sorted(
-            set(tally.columns) - set(ORIGINS)
-        )
-        tally = tally.reindex(columns=list(dict.fromkeys([*ORIGINS, *known])), fill_value=0)
+        others = sorted(set(tally.columns) - set(ORIGINS))
+        tally = tally.reindex(columns=[*ORIGINS, *others], fill_value=0)
         tally = tally.reset_index().rename_axis(columns=None)
         tally["field"] = tally["field"].str.removesuffix("_source")
         out.append(h.table(tally))
