@@ -99,7 +99,7 @@ def compute_report(results: Results, *, top_rows: int = TOP_ROWS) -> str:
         + (f"corpus {corpus['corpus_hash']}" if corpus.get("corpus_hash") else "no corpus yet")
         + ". Every link is relative to this page; nothing loads from the network."
     )
-    body = "".join(
+    body = "\n".join(
         [
             intro,
             f"<nav>{nav}</nav>",

@@ -138,7 +138,8 @@ def table(
     for values in shown.itertuples(index=False, name=None):
         cells = "".join(_cell(v, flag=i in flag_cols) for i, v in enumerate(values))
         rows.append(f"<tr>{cells}</tr>")
-    out = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    body = "\n".join(rows)
+    out = f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
     if scroll:
         out = f'<div class="scroll">{out}</div>'
     if len(shown) < len(df):

@@ -448,22 +448,20 @@ def provenance_part(src: Sources, stages: Sequence[str]) -> str:
         if stamp is None:
             rows.append({"stage": stage, "status": "not built"})
             continue
-        code = stamp.get("code", {})
+        # the figures stamp holds one entry per figure, each with its own provenance
+        entries = list(stamp.get("figures", {}).values()) if stage == "figures" else [stamp]
         rows.append(
             {
                 "stage": stage,
                 "status": "built",
-                "config_hash": stamp.get("config_hash", ""),
-                "corpus_hash": stamp.get("corpus_hash", ""),
-                "seed": stamp.get("seed", ""),
-                "version": code.get("version", ""),
-                "source_hash": str(code.get("source_hash", ""))[:16],
-                "git": code.get("git", ""),
+                **{key: _joined(entries, key) for key in ("config_hash", "corpus_hash", "seed")},
+                **{key: _joined(entries, "code", key) for key in ("version", "source_hash", "git")},
                 "outputs": len(stamp.get("outputs", {})),
             }
         )
-        for name, version in stamp.get("versions", {}).items():
-            versions.setdefault(name, set()).add(str(version))
+        for entry in entries:
+            for name, version in entry.get("versions", {}).items():
+                versions.setdefault(name, set()).add(str(version))
     columns = [
         "stage",
         "status",
@@ -498,3 +496,16 @@ def provenance_part(src: Sources, stages: Sequence[str]) -> str:
         out.append(h.heading(3, "versions", "Package versions"))
         out.append(h.table(table))
     return "".join(out)
+
+
+def _joined(entries: Sequence[dict[str, Any]], *keys: str) -> str:
+    """The distinct values of ``entry[keys[0]][keys[1]]...`` over ``entries``, sorted and
+    comma-separated (a source hash cut to 16 hex digits)."""
+    values = set()
+    for entry in entries:
+        value: Any = entry
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None and value != "":
+            values.add(str(value)[:16] if keys[-1] == "source_hash" else str(value))
+    return ", ".join(sorted(values))
