@@ -27,7 +27,7 @@ PAGE = "index.html"
 TOP_ROWS = 10
 UPSTREAM = ("ingest", "tokens", "measures", "topics", "figures")
 READS = ("ingest", "measures", "topics", "figures")  # stages whose files the page reads
-CODE = ("report", "results.py", "skips.py")
+CODE = ("report", "results.py", "skips.py", "figures/registry.py")  # registry: figure order
 # Files of the upstream stages the page reads beside their stamps (relative to each folder).
 _READ = {
     "ingest": ("documents.parquet", "ingest_report.csv", "skipped.csv"),

@@ -54,8 +54,10 @@ class Visit:
         return [u for u in self.requests if urllib.parse.urlsplit(u).scheme not in LOCAL_SCHEMES]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """The system Chromium under playwright; session-scoped like ``built`` and requested
+    before it, so a missing browser fails at once."""
     path = chromium()
     try:
         from playwright.sync_api import sync_playwright
@@ -97,7 +99,7 @@ def colours(png: bytes) -> int:
     return len(found) if found is not None else 1 << 20
 
 
-def test_report_page_loads_offline_without_errors_and_is_not_blank(built, browser):
+def test_report_page_loads_offline_without_errors_and_is_not_blank(browser, built):
     _, results = built
     page = results.root / "report" / "index.html"
     seen = visit(browser, page)
@@ -114,7 +116,7 @@ def test_report_page_loads_offline_without_errors_and_is_not_blank(built, browse
         assert results.root.resolve() in target.resolve().parents, url
 
 
-def test_ldavis_page_loads_offline_without_errors(built, browser):
+def test_ldavis_page_loads_offline_without_errors(browser, built):
     _, results = built
     seen = visit(browser, results.topics_dir / "ldavis.html")
     assert seen.network() == []
