@@ -22,6 +22,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from analysis import config as config_mod
+
+ROOT = Path(__file__).resolve().parents[2]
+
 SKIP_ENV = "POLICYSHIFT_SKIP_BROWSER"
 INSTALL = (
     "install it with `apt-get update && apt-get install -y chromium` (as root; `make test` "
@@ -49,6 +53,8 @@ class Visit:
     screenshot: bytes = b""
     figure_shot: bytes = b""
     links: list[str] = field(default_factory=list)
+    text: str = ""
+    scripts: int = 0
 
     def network(self) -> list[str]:
         return [u for u in self.requests if urllib.parse.urlsplit(u).scheme not in LOCAL_SCHEMES]
@@ -89,6 +95,8 @@ def visit(browser: Any, page_path: Path) -> Visit:
     if figures.count():
         seen.figure_shot = figures.first.screenshot()
     seen.links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    seen.text = page.inner_text("body")
+    seen.scripts = page.locator("script").count()
     context.close()
     return seen
 
@@ -122,3 +130,14 @@ def test_ldavis_page_loads_offline_without_errors(browser, built):
     assert seen.network() == []
     assert seen.errors == []
     assert colours(seen.screenshot) >= 32
+
+
+def test_markup_in_data_stays_text_in_the_browser(browser, handmade, hostile):
+    from analysis.report import build_report
+
+    page = build_report(handmade, config_mod.load(ROOT / "params.toml"))
+    seen = visit(browser, page)
+    assert seen.errors == []  # the <img onerror> and <script> of the data never ran
+    assert seen.network() == []
+    assert hostile[0] in seen.text and hostile[1] in seen.text  # shown as text
+    assert seen.scripts == 0
