@@ -1,5 +1,6 @@
 """Running the stages: each is skipped when its stamp says it is up to date, else rerun with the
-reason said; :func:`run_all` runs ingest -> tokens -> measures -> topics -> figures.
+reason said; :func:`run_all` runs ingest -> tokens -> measures -> topics -> figures
+-> report.
 
 A stage is up to date when the stamp on disk (:mod:`analysis.stamps`) equals the one this run
 would write (same upstream tables, input files, config sections, code and package versions) and
