@@ -93,13 +93,19 @@ def run_ingest(
 ) -> Outcome:
     """Ingest ``paths`` (default ``[ingest] raw``) unless the corpus is up to date; every report
     gets the ``collection`` docvar (see :func:`analysis.corpus.ingest.collection_name`)."""
-    from analysis.corpus.ingest import compute_corpus, plan_ingest, write_corpus
+    from analysis.corpus.ingest import compute_corpus, plan_ingest, reference_cache, write_corpus
 
     paths = list(paths) if paths else None
     metadata = list(metadata) if metadata is not None else None
 
     def build(stamp: dict[str, Any]) -> str:
-        corpus = compute_corpus(paths, config=cfg, metadata=metadata, collection=collection)
+        corpus = compute_corpus(
+            paths,
+            config=cfg,
+            metadata=metadata,
+            collection=collection,
+            cache_dir=reference_cache(results),
+        )
         write_corpus(corpus, results, cfg, stamp=stamp)
         rep = corpus.report
         status = rep["status"].str.replace(r"split into \d+", "split", regex=True)

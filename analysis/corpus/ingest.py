@@ -31,7 +31,7 @@ import pandas as pd
 
 from analysis import io, stamps
 from analysis.config import Config
-from analysis.corpus import clean, restore, sections, split
+from analysis.corpus import clean, reference, restore, sections, split
 from analysis.corpus.decode import DecodeError, decode_bytes
 from analysis.corpus.infer import infer_metadata, load_gazetteer
 from analysis.corpus.metadata import DOCVARS, FIELDS, match_row, read_metadata
@@ -156,7 +156,8 @@ def plan_ingest(
     tables, gazetteer) with its sha256, the ``[ingest]`` settings, ``collection`` and the code."""
     roots, meta_paths, gazetteer = ingest_sources(paths, config, metadata)
     files = [p for p, _ in discover(roots)]
-    inputs = stamps.file_digests([*files, *meta_paths, gazetteer], config.root)
+    refs = reference.reference_files(config)
+    inputs = stamps.file_digests([*files, *meta_paths, gazetteer, *refs], config.root)
     values = stamps.config_values(config, ["ingest"])
     values["collections"] = [collection_name(root, collection) for root in roots]
     return stamps.make_stamp("ingest", config=values, code=STAGE_CODE, inputs=inputs)
@@ -180,9 +181,15 @@ def ingest(
     the tables are written.
     """
     stamp = plan_ingest(paths, config=config, metadata=metadata, collection=collection)
-    corpus = compute_corpus(paths, config=config, metadata=metadata, collection=collection)
     if not isinstance(results, Results):
         results = Results(config.path(results or config.results))
+    corpus = compute_corpus(
+        paths,
+        config=config,
+        metadata=metadata,
+        collection=collection,
+        cache_dir=reference_cache(results),
+    )
     write_corpus(corpus, results, config, stamp=stamp)
     if strict:
         check_rejections(corpus.report)
@@ -204,8 +211,10 @@ def compute_corpus(
     config: Config,
     metadata: list[str | Path] | None = None,
     collection: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Corpus:
-    """Read, clean, split and label every file under ``paths`` (nothing is written).
+    """Read, clean, split and label every file under ``paths`` (nothing is written but the
+    cache of the restoration reference in ``cache_dir``, see :func:`reference_cache`).
 
     Every report gets the ``collection`` docvar of its input root (:func:`collection_name`;
     ``collection`` names them all)."""
@@ -262,7 +271,7 @@ def compute_corpus(
             status="accepted" if len(parts) == 1 else f"split into {len(parts)}", reports=len(parts)
         )
 
-    restorations = _restore(reports, cfg.mask_min_confidence, cfg.mask_context)
+    restorations = _restore(reports, config, corpus_sha=set(seen_sha), cache_dir=cache_dir)
     for rep in reports:
         _attach_metadata(rep, tables, gazetteer)
     _assign_ids(reports)
@@ -312,8 +321,30 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
     return out
 
 
-def _restore(reports: list[_Report], min_conf: float, context: int) -> pd.DataFrame:
-    """Restore masked characters in every report from statistics of the whole corpus."""
+def reference_cache(results: Results) -> Path:
+    """Where ingest caches the cleaned reference texts of restoration (under ``results``)."""
+    return results.path(".cache/restore_reference")
+
+
+def _reference_reader(config: Config) -> reference.Reader:
+    """Clean and split a reference file exactly as ingest does; its report texts."""
+
+    def read(data: bytes, rel: str) -> list[str]:
+        try:
+            parts = _read_file(data, rel, io.sha256_bytes(data), config, {})
+        except DecodeError:
+            return []
+        return ["\n".join(r.paragraphs) for r in parts]
+
+    return read
+
+
+def _restore(
+    reports: list[_Report], config: Config, *, corpus_sha: set[str], cache_dir: Path | None
+) -> pd.DataFrame:
+    """Restore masked characters in every report from n-gram statistics of the whole corpus and
+    of the reference texts (:mod:`analysis.corpus.reference`), built only when a mask exists."""
+    cfg = config.ingest
     rows: list[dict[str, object]] = []
     masked = [r for r in reports if any(restore.masked_offsets(p) for p in r.paragraphs)]
     if not masked:
@@ -329,10 +360,19 @@ def _restore(reports: list[_Report], min_conf: float, context: int) -> pd.DataFr
                 "context",
             ]
         )
-    index = restore.NgramIndex(["\n".join(r.paragraphs) for r in reports])
+    texts = ["\n".join(r.paragraphs) for r in reports]
+    ref = reference.load_reference(config, _reference_reader(config), cache_dir=cache_dir)
+    masked_texts = ["\n".join(r.paragraphs) for r in masked]
+    index = restore.NgramIndex([*texts, *reference.usable_reference(ref, corpus_sha, masked_texts)])
     for rep in progress(masked, "ingest: restore masked characters"):
         text = "\n".join(rep.paragraphs)
-        new, recs = restore.restore_masks(text, index, min_confidence=min_conf, context=context)
+        new, recs = restore.restore_masks(
+            text,
+            index,
+            min_confidence=cfg.mask_min_confidence,
+            context=cfg.mask_context,
+            min_count=cfg.mask_min_count,
+        )
         rep.paragraphs = new.split("\n")
         starts = [0]
         for p in rep.paragraphs[:-1]:

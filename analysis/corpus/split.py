@@ -64,6 +64,12 @@ def split_reports(text: str, *, min_han: int = 200) -> list[Part]:
     return merged or [Part(parts[0].title, text)]
 
 
+def sentences(text: str, *, min_chars: int = 15) -> set[str]:
+    """The distinct sentences of ``text`` (cut at 。 ! ? and line breaks) of ``min_chars`` or
+    more characters: the unit of near-duplicate detection."""
+    return {s for s in re.split(r"[。!?！？\n]", text) if len(s) >= min_chars}
+
+
 def _n_han(text: str) -> int:
     return sum("\u4e00" <= c <= "\u9fff" for c in text)
 
