@@ -127,15 +127,17 @@ def run_ingest(
 
 def run_tokens(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
     """Segment the paragraphs unless the token table is up to date (reusing its cache)."""
-    from analysis.tokens.cache import compute_tokens, plan_tokens, write_tokens
+    from analysis.tokens.cache import compute_tokens, plan_tokens, tokens_input, write_tokens
 
     def build(stamp: dict[str, Any]) -> str:
+        paragraphs, dropped = tokens_input(cfg, results)
         tokens, key = compute_tokens(
-            results.paragraphs(), config=cfg.tokens, root=cfg.root, cache_dir=results.tokens_dir
+            paragraphs, config=cfg.tokens, root=cfg.root, cache_dir=results.tokens_dir
         )
-        write_tokens(tokens, key, results, stamp=stamp)
+        write_tokens(tokens, key, results, stamp=stamp, dropped=dropped)
         n = int(tokens["tokens"].map(len).sum())
-        return f"{len(tokens)} paragraphs, {n} tokens"
+        left_out = f"; {len(dropped)} duplicate report(s) left out" if len(dropped) else ""
+        return f"{len(tokens)} paragraphs, {n} tokens{left_out}"
 
     return _run(
         "tokens", results, ("ingest",), lambda: plan_tokens(cfg, results), build, force=force

@@ -147,6 +147,9 @@ class TokenConfig:
     engine: Literal["rjieba", "jieba"] = "rjieba"
     # Threads for tokenize_many; 0 = os.cpu_count().
     workers: Int = Field(0, ge=0)
+    # Keep reports flagged duplicate_of (near-copies of an earlier report); by default they are
+    # left out from tokens onward and listed in tokens/dropped_reports.csv.
+    keep_duplicates: Bool = False
 
 
 _LOCAL = "level in ['prefecture', 'county-level']"

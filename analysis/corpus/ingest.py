@@ -280,6 +280,7 @@ def compute_corpus(
     for row in report_rows:
         ids = documents.loc[documents["source_file"] == row["file"], "doc_id"].tolist()
         row["doc_ids"] = " ".join(ids)
+        row["reason"] = row["reason"] or _duplicate_reason(documents, str(row["file"]))
 
     report = pd.DataFrame(report_rows)
     rules = _rule_table(reports, documents)
@@ -296,6 +297,9 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
     text, n_t2s, found = clean.to_simplified(text, min_chars=cfg.t2s_min_chars)
     page = text
     text, page_counts, _removed = clean.clean_page(text)
+    text, copies = split.drop_repeated_copies(text)
+    if copies:
+        page_counts["repeated_copy"] += len(copies.replace("\n", ""))
     n_han = clean.count_han(text)
     if n_han < cfg.min_han_chars:
         row.update(status="rejected", reason=f"no Chinese text ({n_han} Han characters)")
@@ -504,7 +508,7 @@ def _flag_duplicates(documents: pd.DataFrame, threshold: float) -> None:
     """Set ``duplicate_of`` when most of a report's sentences occur in an earlier report."""
     seen: dict[str, str] = {}
     for i, row in documents.iterrows():
-        sents = {s for s in re.split(r"[。!?\n]", row["text"]) if len(s) >= 15}
+        sents = split.sentences(row["text"])
         if not sents:
             continue
         hits = Counter(seen[s] for s in sents if s in seen)
@@ -514,6 +518,17 @@ def _flag_duplicates(documents: pd.DataFrame, threshold: float) -> None:
                 documents.at[i, "duplicate_of"] = other
         for s in sents:
             seen.setdefault(s, row["doc_id"])
+
+
+def _duplicate_reason(documents: pd.DataFrame, file: str) -> str:
+    """The ingest report's note on a file holding reports flagged ``duplicate_of``, or ``""``."""
+    mine = documents[(documents["source_file"] == file) & documents["duplicate_of"].notna()]
+    if mine.empty:
+        return ""
+    pairs = ", ".join(
+        f"{d} duplicate_of {o}" for d, o in zip(mine["doc_id"], mine["duplicate_of"], strict=True)
+    )
+    return f"{pairs}: excluded from tokens onward ([tokens] keep_duplicates = true keeps it)"
 
 
 def _rule_table(reports: list[_Report], documents: pd.DataFrame) -> pd.DataFrame:
