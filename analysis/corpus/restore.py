@@ -264,6 +264,8 @@ def _censor_prior(
 def _leave_one_out(prior: dict[str, float], q: dict[str, float], n: int) -> dict[str, float]:
     """The censor prior without the mask whose posterior is ``q x prior`` (one of ``n``), so
     that no mask votes for its own fill (keeps the pseudo-mask smoothing)."""
+    if not prior:
+        return {}
     post = _normalized({c: w * prior.get(c, 0.0) for c, w in q.items()})
     norm = n + _STRENGTH
     floor = _STRENGTH / len(prior) / norm
