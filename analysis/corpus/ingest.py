@@ -156,8 +156,8 @@ def plan_ingest(
     tables, gazetteer) with its sha256, the ``[ingest]`` settings, ``collection`` and the code."""
     roots, meta_paths, gazetteer = ingest_sources(paths, config, metadata)
     files = [p for p, _ in discover(roots)]
-    refs = reference.reference_files(config)
-    inputs = stamps.file_digests([*files, *meta_paths, gazetteer, *refs], config.root)
+    inputs = stamps.file_digests([*files, *meta_paths, gazetteer], config.root)
+    inputs.update(reference.reference_digests(config))
     values = stamps.config_values(config, ["ingest"])
     values["collections"] = [collection_name(root, collection) for root in roots]
     return stamps.make_stamp("ingest", config=values, code=STAGE_CODE, inputs=inputs)
@@ -271,7 +271,7 @@ def compute_corpus(
             status="accepted" if len(parts) == 1 else f"split into {len(parts)}", reports=len(parts)
         )
 
-    restorations = _restore(reports, config, corpus_sha=set(seen_sha), cache_dir=cache_dir)
+    restorations = _restore(reports, config, cache_dir=cache_dir)
     for rep in reports:
         _attach_metadata(rep, tables, gazetteer)
     _assign_ids(reports)
@@ -343,11 +343,10 @@ def _reference_reader(config: Config) -> reference.Reader:
     return read
 
 
-def _restore(
-    reports: list[_Report], config: Config, *, corpus_sha: set[str], cache_dir: Path | None
-) -> pd.DataFrame:
-    """Restore masked characters in every report from n-gram statistics of the whole corpus and
-    of the reference texts (:mod:`analysis.corpus.reference`), built only when a mask exists."""
+def _restore(reports: list[_Report], config: Config, *, cache_dir: Path | None) -> pd.DataFrame:
+    """Restore masked characters in every report from n-gram statistics of the reports of its
+    collection and of the reference texts (:mod:`analysis.corpus.reference`, read only when a
+    mask exists), so that adding a user's folder never changes a bundled report's restoration."""
     cfg = config.ingest
     rows: list[dict[str, object]] = []
     masked = [r for r in reports if any(restore.masked_offsets(p) for p in r.paragraphs)]
@@ -364,15 +363,27 @@ def _restore(
                 "context",
             ]
         )
-    texts = ["\n".join(r.paragraphs) for r in reports]
-    ref = reference.load_reference(config, _reference_reader(config), cache_dir=cache_dir)
-    masked_texts = ["\n".join(r.paragraphs) for r in masked]
-    index = restore.NgramIndex([*texts, *reference.usable_reference(ref, corpus_sha, masked_texts)])
+    members: dict[object, list[_Report]] = {}
+    for rep in reports:
+        members.setdefault(rep.meta["collection"], []).append(rep)
+    masked_in = {r.meta["collection"] for r in masked}
+    shas = {c: {r.source_sha256 for r in members[c]} for c in masked_in}
+    in_all = set.intersection(*shas.values())  # reference files no index needs
+    ref = reference.load_reference(
+        config, _reference_reader(config), cache_dir=cache_dir, skip_sha256=in_all
+    )
+    indexes = {}
+    for c in sorted(masked_in, key=str):
+        texts = ["\n".join(r.paragraphs) for r in members[c]]
+        mine = ["\n".join(r.paragraphs) for r in masked if r.meta["collection"] == c]
+        # sorted: the same texts give the same index whichever of them are corpus or reference
+        usable = reference.usable_reference(ref, shas[c], mine)
+        indexes[c] = restore.NgramIndex(sorted([*texts, *usable]))
     for rep in progress(masked, "ingest: restore masked characters"):
         text = "\n".join(rep.paragraphs)
         new, recs = restore.restore_masks(
             text,
-            index,
+            indexes[rep.meta["collection"]],
             min_confidence=cfg.mask_min_confidence,
             context=cfg.mask_context,
             min_count=cfg.mask_min_count,

@@ -9,7 +9,10 @@ restored as well as inside the bundled corpus.
 The cleaned texts are cached as ``<results>/.cache/restore_reference/<key>.parquet`` (columns
 ``source_file, part, source_sha256, text``), ``key`` being the sha256 of the reference files'
 digests, the ``[ingest]`` settings and the source of ``analysis/corpus``; the ingest stamp lists
-the reference files, so editing one reruns ingest. A report is never its own reference:
+the reference files (:func:`reference_digests`), so editing one reruns ingest; files that are
+part of the corpus itself are not read again. Each collection of the corpus is restored from
+its own reports plus the reference: a bundled report restores the same whether ingested alone,
+with part of the bundled corpus, or beside a user's folder. A report is never its own reference:
 :func:`usable_reference` drops reference reports whose file is part of the corpus (same sha256)
 and those sharing most of their sentences with a masked report (a clean copy of it).
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from pathlib import Path
 
 import pandas as pd
@@ -61,7 +64,7 @@ def reference_roots(config: Config) -> list[Path]:
 
 
 def reference_files(config: Config) -> list[Path]:
-    """Every ``.txt`` file under the reference folders, sorted (part of the ingest stamp)."""
+    """Every ``.txt`` file under the reference folders, sorted."""
     return [p for p, _ in _files(config)]
 
 
@@ -75,19 +78,41 @@ def _files(config: Config) -> list[tuple[Path, str]]:
     ]
 
 
-def load_reference(config: Config, read: Reader, *, cache_dir: Path | None = None) -> pd.DataFrame:
+def reference_digests(config: Config) -> dict[str, str]:
+    """sha256 of every reference file, keyed ``restore_reference:<name in its folder>`` (or
+    ``restore_reference[i]:...`` for the i-th of a list of folders): no machine path, as the
+    stamp of ingest records these among its inputs."""
+    setting = config.ingest.restore_reference
+    out: dict[str, str] = {}
+    for i, root in enumerate(reference_roots(config)):
+        label = "restore_reference" if isinstance(setting, str) else f"restore_reference[{i}]"
+        for p in sorted(root.rglob("*.txt")):
+            if p.is_file():
+                out[f"{label}:{p.relative_to(root).as_posix()}"] = io.sha256_file(p)
+    return out
+
+
+def load_reference(
+    config: Config,
+    read: Reader,
+    *,
+    cache_dir: Path | None = None,
+    skip_sha256: Set[str] = frozenset(),
+) -> pd.DataFrame:
     """The cleaned reports of the reference files (:data:`COLUMNS`, one row per report), read
-    from the cache in ``cache_dir`` when its key matches, else built with ``read`` and cached."""
-    files = _files(config)
+    from the cache in ``cache_dir`` when its key matches, else built with ``read`` and cached.
+    Files whose sha256 is in ``skip_sha256`` (already in the corpus) are not read."""
+    files = [(p, rel, io.sha256_file(p)) for p, rel in _files(config)]
+    files = [f for f in files if f[2] not in skip_sha256]
     if not files:
         return pd.DataFrame(columns=COLUMNS)
-    digests = [(rel, io.sha256_file(p)) for p, rel in files]
+    digests = [(rel, sha) for _, rel, sha in files]
     key = _cache_key(config, digests)
     cached = cache_dir / f"{key}.parquet" if cache_dir is not None else None
     if cached is not None and cached.is_file():
         return pd.read_parquet(cached)
     rows = []
-    for (path, rel), (_, sha) in zip(files, digests, strict=True):
+    for path, rel, sha in files:
         for part, text in enumerate(read(path.read_bytes(), rel), start=1):
             rows.append({"source_file": rel, "part": part, "source_sha256": sha, "text": text})
     table = pd.DataFrame(rows, columns=COLUMNS)
@@ -109,10 +134,10 @@ def _cache_key(config: Config, digests: Sequence[tuple[str, str]]) -> str:
 
 
 def usable_reference(
-    reference: pd.DataFrame, corpus_sha256: set[str], masked_texts: Sequence[str]
+    reference: pd.DataFrame, corpus_sha256: Set[str], masked_texts: Sequence[str]
 ) -> list[str]:
-    """Reference texts that are neither a file of the corpus (same sha256) nor a copy of one of
-    ``masked_texts`` (see :func:`same_report`)."""
+    """Reference texts that are neither a file of the collection restored (same sha256) nor a
+    copy of one of its ``masked_texts`` (see :func:`same_report`)."""
     masked = [split.sentences(t) for t in masked_texts]
     out = []
     for sha, text in zip(reference["source_sha256"], reference["text"], strict=True):

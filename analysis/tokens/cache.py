@@ -84,6 +84,19 @@ def tokens_input(config: Config, results: Results) -> tuple[pd.DataFrame, pd.Dat
     )
 
 
+DUPLICATES_KEY = "corpus/documents.parquet#duplicate_of"
+
+
+def duplicates_digest(results: Results) -> str:
+    """sha256 of the ``doc_id, duplicate_of`` pairs of the corpus (the part of the documents
+    table the tokens stage reads), ``"missing"`` without a corpus."""
+    if not results.documents_path.is_file():
+        return "missing"
+    docs = results.documents(columns=["doc_id", "duplicate_of"])
+    pairs = sorted((str(d), str(o)) for d, o in docs.itertuples(index=False) if pd.notna(o))
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode()).hexdigest()
+
+
 def read_cached(cache_dir: Path, key: str) -> pd.DataFrame | None:
     """The token table cached in ``cache_dir`` if its key is ``key`` and its bytes are intact."""
     key_path, tokens_path = cache_dir / KEY_FILE, cache_dir / TOKENS_FILE
@@ -161,9 +174,10 @@ def plan_tokens(config: Config, results: Results) -> dict[str, Any]:
         "tokens",
         config=stamps.config_values(config, ["tokens"]),
         code=STAGE_CODE,
-        upstream=stamps.file_digests(
-            [results.paragraphs_path, results.documents_path], results.root
-        ),
+        upstream={
+            **stamps.file_digests([results.paragraphs_path], results.root),
+            DUPLICATES_KEY: duplicates_digest(results),
+        },
         inputs=stamps.file_digests(files, config.root),
         corpus_hash=results.corpus_hash(),
     )

@@ -151,3 +151,24 @@ def test_planted_character_is_restored(seed):
     odd = "\n".join([*lines, lone[:3] + MASK + lone[4:]])
     _, recs = restore_masks(odd, NgramIndex([odd]), min_confidence=0.6)
     assert recs[-1].char == MASK
+
+
+def test_bundled_restorations_unchanged_by_a_user_folder(cfg, ingested, tmp_path):
+    """The censored bundled file restores the same from part of the bundled corpus beside a
+    user's censored file as inside the whole bundled corpus (each collection has its index)."""
+    user = tmp_path / "mine"
+    user.mkdir()
+    text = (RAW / HELD_OUT).read_text(encoding="utf-8")
+    (user / "national_2016.txt").write_text(re.sub("[党政]", "*", text), encoding="utf-8")
+    both = ingest([RAW / "local", user], config=cfg, results=tmp_path / "r")
+    censored = "local/002_abc323c218ed7c44.txt"
+    full = ingested.restorations
+    full = full[full["source_file"] == censored].reset_index(drop=True)
+    part = both.restorations
+    part = part[part["source_file"] == "002_abc323c218ed7c44.txt"].reset_index(drop=True)
+    assert len(full) == 136
+    pd.testing.assert_frame_equal(
+        part.drop(columns="source_file"), full.drop(columns="source_file")
+    )
+    mine = both.documents[both.documents["collection"] == "mine"]
+    assert mine["masked_restored"].item() > 150
