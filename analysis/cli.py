@@ -42,6 +42,14 @@ def _say(outcome: Outcome) -> None:
     print(outcome.line())
 
 
+def _metadata(cfg: config_mod.Config, given: list[str] | None) -> list[str] | None:
+    """The metadata tables of a run: the config's (``data/metadata.csv``, which describes only
+    the bundled files), then each ``--metadata CSV`` in order, each overriding the earlier."""
+    if not given:
+        return None
+    return [cfg.ingest.metadata, *given] if cfg.ingest.metadata else list(given)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Read raw files into documents and paragraphs (skipped when up to date)."""
     from analysis.corpus import IngestFailed
@@ -50,7 +58,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     cfg, results = _setup(args)
     outcome = run_ingest(
-        cfg, results, paths=args.paths or None, metadata=args.metadata, force=args.force
+        cfg,
+        results,
+        paths=args.paths or None,
+        metadata=_metadata(cfg, args.metadata),
+        force=args.force,
+        strict_metadata=args.strict_metadata,
     )
     _say(outcome)
     report = results.table("corpus/ingest_report.csv")
@@ -194,23 +207,89 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run every stage in order, each skipped when up to date; one line per stage."""
-    from analysis.figures import FigureError
-    from analysis.pipeline import run_all
-
-    cfg, results = _setup(args)
-    t0 = time.perf_counter()
+def _shown(path: Path) -> str:
+    """``path`` relative to the current directory when inside it (for messages)."""
     try:
-        outcomes = run_all(cfg, results, force=args.force, report=_say)
-    except FigureError as exc:
-        print(f"policyshift run: {exc}", file=sys.stderr)
-        return 1
+        return Path(path).resolve().relative_to(Path.cwd()).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def run_summary(outcomes: list[Outcome], results: Results, seconds: float) -> list[str]:
+    """The closing lines of ``policyshift run``: what ran, what was up to date, each skipped
+    analysis with its reason, each failure, and where the outputs are."""
     ran = [o.stage for o in outcomes if o.status == "ran"]
-    print(
+    fresh = [o.stage for o in outcomes if o.status == "up to date"]
+    lines = [
         f"run: {len(ran)} stage(s) ran ({', '.join(ran) or 'none'}), "
-        f"{len(outcomes) - len(ran)} up to date, in {time.perf_counter() - t0:.1f} s; "
-        f"results in {results.root}, figures in {results.figures_dir}"
+        f"{len(fresh)} up to date ({', '.join(fresh) or 'none'}), in {seconds:.1f} s"
+    ]
+    skipped = [s for o in outcomes for s in o.skipped]
+    if skipped:
+        lines.append(f"skipped ({len(skipped)}; listed in each stage's skipped.csv):")
+        lines += [f"  {s.line()}" for s in skipped]
+    failed = [f for o in outcomes for f in o.failed]
+    if failed:
+        lines.append(f"failed ({len(failed)}):")
+        lines += [f"  {f}" for f in failed]
+    lines.append(f"results: {_shown(results.root)}")
+    lines.append(f"figures: {_shown(results.figures_dir)}")
+    report = results.root / "report" / "index.html"
+    if report.is_file():
+        lines.append(f"report:  {_shown(report)}")
+    return lines
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run every stage in order on PATHS (default: the bundled corpus), each skipped when up to
+    date; one line per stage, then a summary of what was skipped and where the outputs are."""
+    from analysis.pipeline import results_for, run_all
+
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        print(
+            f"policyshift run: no such file or folder: {', '.join(map(str, missing))}",
+            file=sys.stderr,
+        )
+        return 2
+    cfg = config_mod.load(args.config)
+    results = results_for(cfg, args.results, paths=args.paths, collection=args.collection)
+    t0 = time.perf_counter()
+    outcomes = run_all(
+        cfg,
+        results,
+        paths=args.paths or None,
+        metadata=_metadata(cfg, args.metadata),
+        collection=args.collection,
+        force=args.force,
+        strict_metadata=args.strict_metadata,
+        report=_say,
+    )
+    lines = run_summary(outcomes, results, time.perf_counter() - t0)
+    print("\n".join(lines))
+    log = {
+        "stages": [
+            {
+                "stage": o.stage,
+                "status": o.status,
+                "reasons": list(o.reasons),
+                "summary": o.summary,
+                "skipped": [s.line() for s in o.skipped],
+                "failed": list(o.failed),
+            }
+            for o in outcomes
+        ]
+    }
+    io.write_json(results.root / "run_log.json", log)
+    return 1 if any(o.failed for o in outcomes) else 0
+
+
+def cmd_init_config(args: argparse.Namespace) -> int:
+    """Write DIR/params.toml: the defaults, commented out, extended by the file."""
+    path = config_mod.init_config(args.dir)
+    print(
+        f"init-config: wrote {_shown(path)}; uncomment what you change, then "
+        f"`policyshift run PATHS --config {_shown(path)}`"
     )
     return 0
 
@@ -225,7 +304,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "kwic": (cmd_kwic, "every occurrence of a term with its context"),
     "topics": (cmd_topics, "fit LDA topic models: select K, stability, prevalence"),
     "figures": (cmd_figures, "draw every figure from the saved tables"),
-    "run": (cmd_run, "run every stage in order, skipping those up to date"),
+    "run": (
+        cmd_run,
+        "run every stage on PATHS (default: bundled corpus), skipping those up to date",
+    ),
+    "init-config": (cmd_init_config, "write a commented config file that extends the defaults"),
 }
 
 
@@ -240,9 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--metadata",
         action="append",
         metavar="CSV",
-        help="metadata CSV; repeat to layer (default: data/metadata.csv)",
+        help="metadata CSV over data/metadata.csv; repeat to layer, later ones win",
     )
     p.add_argument("--strict", action="store_true", help="exit non-zero if any input is rejected")
+    p.add_argument(
+        "--strict-metadata",
+        action="store_true",
+        help="exit 2 if a report has no reliable year or place (default: warn, write a template)",
+    )
     _common(p, stage=True)
     _common(sub.add_parser("tokens", help=COMMANDS["tokens"][1]), stage=True)
     p = sub.add_parser("tokenize", help=COMMANDS["tokenize"][1])
@@ -274,7 +362,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", metavar="ID", help="figure id; repeat for several")
     p.add_argument("--out", metavar="DIR", help="output folder (default: config, figures/)")
     _common(p, stage=True)
-    _common(sub.add_parser("run", help=COMMANDS["run"][1]), stage=True)
+    p = sub.add_parser("run", help=COMMANDS["run"][1])
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="report files or folders (default: the config's [ingest] raw, the bundled corpus); "
+        "results then go to <results>/<folder names> unless --results is given",
+    )
+    p.add_argument(
+        "--metadata",
+        action="append",
+        metavar="CSV",
+        help="metadata CSV over data/metadata.csv; repeat to layer, later ones win",
+    )
+    p.add_argument(
+        "--collection",
+        metavar="NAME",
+        help="the collection docvar of every input report (default: the folder's name; "
+        "'bundled' for data/raw)",
+    )
+    p.add_argument(
+        "--strict-metadata",
+        action="store_true",
+        help="exit 2 if a report has no reliable year or place (default: warn, write a template)",
+    )
+    _common(p, stage=True)
+    p = sub.add_parser("init-config", help=COMMANDS["init-config"][1])
+    p.add_argument("dir", type=Path, metavar="DIR", help="folder to write params.toml into")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
 
 
@@ -290,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        config_mod.load(args.config)
+        config_mod.load(getattr(args, "config", None))
         return COMMANDS[args.command][0](args)
     except (config_mod.ConfigError, MetadataError, ResultsError) as exc:
         if args.debug:

@@ -8,6 +8,8 @@ every output it lists is on disk with its recorded sha256. ``force`` reruns rega
 
 from __future__ import annotations
 
+import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from typing import Any, Literal
 from analysis import stamps
 from analysis.config import Config
 from analysis.results import Results
+from analysis.skips import SKIPPED_FILE, Skip, skips_of
 
 Status = Literal["ran", "up to date"]
 
@@ -31,6 +34,8 @@ class Outcome:
     reasons: tuple[str, ...] = ()
     seconds: float = 0.0
     summary: str = ""
+    skipped: tuple[Skip, ...] = ()
+    failed: tuple[str, ...] = ()
 
     def line(self) -> str:
         """``measures: ran in 8.1 s (config [measures] changed): 18 tables`` or ``...: up to date``."""
@@ -76,10 +81,21 @@ def _run(
         if not reasons and old is not None:
             reasons = stamps.output_reasons(old, results.stage_dir(stage))
         if not reasons:
-            return Outcome(stage, "up to date")
+            return Outcome(stage, "up to date", skipped=stage_skips(results, stage))
         t0 = time.perf_counter()
         summary = build(stamp)
-        return Outcome(stage, "ran", tuple(reasons), time.perf_counter() - t0, summary)
+        seconds = time.perf_counter() - t0
+        return Outcome(stage, "ran", tuple(reasons), seconds, summary, stage_skips(results, stage))
+
+
+def stage_skips(results: Results, stage: str) -> tuple[Skip, ...]:
+    """The analyses ``stage`` skipped in its current outputs (its ``skipped.csv``)."""
+    import pandas as pd
+
+    path = results.stage_dir(stage) / SKIPPED_FILE
+    if not path.is_file():
+        return ()
+    return tuple(skips_of(pd.read_csv(path, dtype=str, keep_default_na=False)))
 
 
 def run_ingest(
@@ -90,13 +106,27 @@ def run_ingest(
     metadata: Sequence[str | Path] | None = None,
     collection: str | None = None,
     force: bool = False,
+    strict_metadata: bool = False,
 ) -> Outcome:
     """Ingest ``paths`` (default ``[ingest] raw``) unless the corpus is up to date; every report
-    gets the ``collection`` docvar (see :func:`analysis.corpus.ingest.collection_name`)."""
-    from analysis.corpus.ingest import compute_corpus, plan_ingest, reference_cache, write_corpus
+    gets the ``collection`` docvar (see :func:`analysis.corpus.ingest.collection_name`).
+    Reports without a reliable year or place are warned about (stderr) and listed in
+    ``corpus/metadata_template.csv``; ``strict_metadata`` raises
+    :class:`~analysis.corpus.metadata.MetadataIncomplete` instead, also when up to date."""
+    from analysis.corpus.ingest import (
+        check_metadata_paths,
+        compute_corpus,
+        ingest_sources,
+        plan_ingest,
+        reference_cache,
+        warn_metadata,
+        write_corpus,
+    )
+    from analysis.corpus.metadata import TEMPLATE, check_metadata
 
     paths = list(paths) if paths else None
     metadata = list(metadata) if metadata is not None else None
+    check_metadata_paths(ingest_sources(paths, cfg, metadata)[1], results)
 
     def build(stamp: dict[str, Any]) -> str:
         corpus = compute_corpus(
@@ -104,9 +134,11 @@ def run_ingest(
             config=cfg,
             metadata=metadata,
             collection=collection,
+            strict_metadata=strict_metadata,
             cache_dir=reference_cache(results),
         )
         write_corpus(corpus, results, cfg, stamp=stamp)
+        warn_metadata(corpus, results, cfg, metadata)
         rep = corpus.report
         status = rep["status"].str.replace(r"split into \d+", "split", regex=True)
         counts = ", ".join(f"{n} {s}" for s, n in status.value_counts().items())
@@ -115,7 +147,7 @@ def run_ingest(
             f"{len(corpus.paragraphs)} paragraphs; corpus {corpus.corpus_hash}"
         )
 
-    return _run(
+    outcome = _run(
         "ingest",
         results,
         (),
@@ -123,6 +155,10 @@ def run_ingest(
         build,
         force=force,
     )
+    template = results.corpus_dir / TEMPLATE
+    if strict_metadata and outcome.status == "up to date" and template.is_file():
+        check_metadata(results.table(f"corpus/{TEMPLATE}"))
+    return outcome
 
 
 def run_tokens(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
@@ -152,6 +188,7 @@ def run_measures(cfg: Config, results: Results, *, force: bool = False) -> Outco
 
     def build(stamp: dict[str, Any]) -> str:
         result = compute_measures(results.paragraphs(), results.tokens(), cfg)
+        _warn_settings(result.skips)
         written = write_measures(result, results, stamp=stamp)
         return f"{len(written)} tables -> {results.tables_dir}"
 
@@ -165,6 +202,13 @@ def run_measures(cfg: Config, results: Results, *, force: bool = False) -> Outco
     )
 
 
+def _warn_settings(skips: Sequence[Skip]) -> None:
+    """One warning line on stderr per skipped analysis that a config setting asked for."""
+    for skip in skips:
+        if skip.setting:
+            print(f"warning: {skip.line()}", file=sys.stderr)
+
+
 def run_topics(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
     """Fit the topic models unless their outputs are up to date."""
     from analysis.topics.build import compute_topics, plan_topics, write_topics
@@ -173,7 +217,10 @@ def run_topics(cfg: Config, results: Results, *, force: bool = False) -> Outcome
 
     def build(stamp: dict[str, Any]) -> str:
         output = compute_topics(results.tokens(), cfg)
+        _warn_settings(skips_of(output.files["skipped.csv"]))
         written = write_topics(output, results, stamp=stamp)
+        if output.result is None:
+            return f"no model ({output.files['skipped.csv']['reason'].iloc[0]})"
         return f"K = {output.result.selection['k']}, {len(written)} outputs -> {results.topics_dir}"
 
     return _run(
@@ -207,14 +254,55 @@ def run_all(
     cfg: Config,
     results: Results,
     *,
+    paths: Sequence[str | Path] | None = None,
+    metadata: Sequence[str | Path] | None = None,
+    collection: str | None = None,
     force: bool = False,
+    strict_metadata: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
 ) -> list[Outcome]:
-    """Run every stage in order (each skipped when up to date); ``report`` is called after
-    each stage with its outcome."""
-    outcomes = []
-    for step in (run_ingest, run_tokens, run_measures, run_topics, run_figures):
+    """Run every stage in order (each skipped when up to date) on ``paths`` (default the
+    config's ``[ingest] raw``); ``report`` is called after each stage with its outcome."""
+    outcomes = [
+        run_ingest(
+            cfg,
+            results,
+            paths=paths,
+            metadata=metadata,
+            collection=collection,
+            force=force,
+            strict_metadata=strict_metadata,
+        )
+    ]
+    report(outcomes[-1])
+    for step in (run_tokens, run_measures, run_topics, run_figures):
         outcome = step(cfg, results, force=force)
         report(outcome)
         outcomes.append(outcome)
     return outcomes
+
+
+_SLUG_RE = re.compile(r"[^\w.-]+")
+
+
+def inputs_name(paths: Sequence[str | Path], collection: str | None = None) -> str:
+    """The folder name of the results of a run on ``paths``: ``collection`` if given, else the
+    input folders' names (a file's stem) joined by ``+``, sanitized (letters, digits, ``_.-``)."""
+    names = [collection] if collection else [Path(p).stem or Path(p).resolve().name for p in paths]
+    slug = "+".join(_SLUG_RE.sub("_", n).strip("._-") or "input" for n in names)
+    return slug[:80] or "input"
+
+
+def results_for(
+    cfg: Config,
+    results: str | Path | None = None,
+    *,
+    paths: Sequence[str | Path] | None = None,
+    collection: str | None = None,
+) -> Results:
+    """The results of a run: ``results`` if given; else the config's for the default input;
+    else, for a run on ``paths``, ``<config results>/<inputs_name(paths)>`` with its figures in
+    it (so a run on a user's folder never replaces the bundled corpus's results)."""
+    if results is not None or not paths:
+        return results_of(cfg, results)
+    return Results(cfg.path(cfg.results) / inputs_name(paths, collection))

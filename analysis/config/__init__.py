@@ -29,7 +29,9 @@ and :mod:`~analysis.config.docvars` (:func:`check_docvars`, :func:`condition_nam
 from analysis.config.docvars import check_docvars, condition_names
 from analysis.config.loading import (  # noqa: F401 - Origins: not in __all__
     DEFAULT_CONFIG_NAME,
+    PACKAGE_ROOT,
     Origins,
+    init_config,
     load,
 )
 from analysis.config.messages import (  # noqa: F401 - MAX_PROBLEMS: not in __all__
@@ -70,6 +72,7 @@ from analysis.config.values import (  # noqa: F401 - the strict types: not in __
 __all__ = [
     "DEFAULT_CONFIG_NAME",
     "DEFAULT_KEEP_SINGLE",
+    "PACKAGE_ROOT",
     "SECTIONS",
     "Comparison",
     "Config",
@@ -83,5 +86,6 @@ __all__ = [
     "TopicsConfig",
     "check_docvars",
     "condition_names",
+    "init_config",
     "load",
 ]

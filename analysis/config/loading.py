@@ -26,6 +26,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 # The file load() reads, in the current directory, when given no path and no POLICYSHIFT_CONFIG.
 DEFAULT_CONFIG_NAME = "params.toml"
+# The repository root: the defaults' relative paths (data/, stopwords/) resolve against it when
+# no config file is found, so the command works from any directory with no config file.
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # Validates a whole config from plain values (without the ConfigError wrapper of __init__).
 _CONFIG = TypeAdapter(Config)
 
@@ -109,7 +112,7 @@ def load(path: str | Path | None = None) -> Config:
 
     ``path=None`` uses the file named by the environment variable ``POLICYSHIFT_CONFIG`` if set,
     else ``params.toml`` in the current directory if it exists, else the defaults with the
-    current directory as root. A file may start with ``extends = "other.toml"``: it then
+    repository (the folder holding ``data/`` and ``stopwords/``) as root. A file may start with ``extends = "other.toml"``: it then
     overrides single values of that file, and relative paths resolve against the root of the
     file it extends (the repo root for ``params.toml``).
 
@@ -123,7 +126,7 @@ def load(path: str | Path | None = None) -> Config:
         if not candidate.exists():
             if env:
                 raise ConfigError(f"POLICYSHIFT_CONFIG={env}: no such file")
-            return Config(root=Path.cwd())
+            return Config(root=PACKAGE_ROOT)
         path = candidate
     path = Path(path)
     if not path.is_file():
@@ -167,3 +170,38 @@ def load(path: str | Path | None = None) -> Config:
     if problems:
         raise ConfigError(problems)
     return cfg
+
+
+def init_config(folder: str | Path) -> Path:
+    """Write ``folder/params.toml``: ``extends`` the repository's defaults, with every setting
+    listed commented out (uncomment a line to change it). Refuses to overwrite a file.
+
+    Returns the path written. Raises :class:`ConfigError` if the file exists or the folder
+    cannot be written.
+    """
+    folder = Path(folder)
+    target = folder / DEFAULT_CONFIG_NAME
+    if target.exists():
+        raise ConfigError(f"{_display(target)}: exists already; edit it, or choose another folder")
+    defaults = PACKAGE_ROOT / DEFAULT_CONFIG_NAME
+    base = Path(os.path.relpath(defaults, folder.resolve())).as_posix()
+    lines = [
+        "# policyshift settings: only the values you uncomment differ from the defaults below.",
+        f"# Written by `policyshift init-config`; the defaults are in {base}.",
+        "# Relative paths in settings resolve against the policyshift folder (the root of the file",
+        "# this extends); paths given on the command line resolve against the current directory.",
+        "# Uncomment a setting together with its [section] line; a list you set (e.g. the",
+        "# [[measures.comparisons]] entries) replaces the default list as a whole.",
+        "# Use it with `policyshift run PATHS --config " + f"{_display(target)}`.",
+        f"extends = {_toml(base)}",
+        "",
+    ]
+    for line in defaults.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        lines.append(line if not stripped or stripped.startswith("#") else f"# {line}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{_display(target)}: cannot write: {exc.strerror or exc}") from exc
+    return target

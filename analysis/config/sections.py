@@ -153,33 +153,38 @@ class TokenConfig:
 
 
 _LOCAL = "level in ['prefecture', 'county-level']"
+# The bundled comparisons select the bundled reports explicitly (collection == 'bundled'), so that
+# adding a folder of one's own reports never changes one of their tables.
+_BUNDLED = "collection == 'bundled'"
 DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         id="zhejiang_local_vs_other_local",
         label="Zhejiang city/county reports vs other city/county reports",
-        target=f"province == '浙江省' and {_LOCAL}",
-        reference=f"province != '浙江省' and {_LOCAL}",
+        target=f"{_BUNDLED} and province == '浙江省' and {_LOCAL}",
+        reference=f"{_BUNDLED} and province != '浙江省' and {_LOCAL}",
         unit="report",
     ),
     Comparison(
         id="review_vs_plan",
-        label="Review of past work vs plans (all reports)",
-        target="section == 'review'",
-        reference="section == 'plan'",
+        label="Review of past work vs plans (all bundled reports)",
+        target=f"{_BUNDLED} and section == 'review'",
+        reference=f"{_BUNDLED} and section == 'plan'",
         unit="paragraph",
     ),
     Comparison(
         id="provinces_2026_vs_2025",
         label="Provincial reports 2026 vs 2025",
-        target="level == 'province' and year == 2026",
-        reference="level == 'province' and year == 2025",
+        target=f"{_BUNDLED} and level == 'province' and year == 2026",
+        reference=f"{_BUNDLED} and level == 'province' and year == 2025",
         unit="report",
     ),
     Comparison(
         id="national_2013_2022_vs_2003_2012",
-        label="National reports 2013-2022 vs 2003-2012",
-        target="level == 'national' and year >= 2013 and year <= 2022",
-        reference="level == 'national' and year >= 2003 and year <= 2012",
+        label="National work reports 2013-2022 vs 2003-2012",
+        target=f"{_BUNDLED} and level == 'national' and doc_type == 'work_report' "
+        "and year >= 2013 and year <= 2022",
+        reference=f"{_BUNDLED} and level == 'national' and doc_type == 'work_report' "
+        "and year >= 2003 and year <= 2012",
         unit="report",
     ),
 )
@@ -218,6 +223,10 @@ class MeasuresConfig:
     group_term_docvars: tuple[Docvar, ...] = ("region", "level")
     # Characters of context on each side in KWIC tables.
     kwic_window: Int = Field(20, ge=0)
+    # Also run the comparisons derived from the corpus's docvars (early vs late years, review vs
+    # plan per collection, one-vs-rest of each docvar with 2-12 values); see
+    # analysis/measures/applicability.py.
+    derived: Bool = True
 
     @field_validator("comparisons")
     @classmethod

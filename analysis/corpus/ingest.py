@@ -33,8 +33,19 @@ from analysis import io, stamps
 from analysis.config import Config
 from analysis.corpus import clean, reference, restore, sections, split
 from analysis.corpus.decode import DecodeError, decode_bytes
-from analysis.corpus.infer import infer_metadata, load_gazetteer
-from analysis.corpus.metadata import DOCVARS, FIELDS, match_row, read_metadata
+from analysis.corpus.infer import infer_metadata, load_gazetteer, place_fields
+from analysis.corpus.metadata import (
+    DOCVARS,
+    FIELDS,
+    TEMPLATE,
+    TEMPLATE_COLUMNS,
+    MetadataError,
+    check_metadata,
+    match_row,
+    metadata_template,
+    metadata_warnings,
+    read_metadata,
+)
 from analysis.corpus.report import render_report
 from analysis.progress import progress
 from analysis.results import Results
@@ -62,6 +73,7 @@ class _Report:
     meta: dict[str, object] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, str] = field(default_factory=dict)
+    confidence: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,8 @@ class Corpus:
     """Result of :func:`compute_corpus`: the tables :func:`write_corpus` writes, as DataFrames.
 
     ``report`` has one row per input file, ``rules`` one per report and cleaning rule (what it
-    removed), ``restorations`` one per masked character.
+    removed), ``restorations`` one per masked character, ``metadata_template`` one per report
+    whose year or place is missing or uncertain (:func:`~analysis.corpus.metadata.metadata_template`).
     """
 
     documents: pd.DataFrame
@@ -78,6 +91,7 @@ class Corpus:
     restorations: pd.DataFrame
     corpus_hash: str
     rules: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metadata_template: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         """``documents, paragraphs = corpus`` (as :func:`load_corpus` returned before)."""
@@ -94,17 +108,23 @@ def discover(paths: list[Path]) -> list[tuple[Path, str]]:
 
 
 def _discover(paths: list[Path]) -> list[tuple[Path, str, Path]]:
-    """Every file under ``paths`` as ``(path, name relative to its root, root)``, sorted."""
+    """Every file under ``paths`` as ``(path, name, root)``, sorted; ``name`` is relative to the
+    root, or to the bundled ``data/raw`` for its files (so that a part of the bundled corpus,
+    e.g. ``data/raw/local``, keeps the names ``data/metadata.csv`` describes)."""
+    bundled = bundled_raw()
     found: list[tuple[Path, str, Path]] = []
     for root in paths:
+        # the root's place inside data/raw ("local", "" for data/raw itself), else None
+        prefix = root.resolve().relative_to(bundled) if _inside(root, bundled) else None
         if root.is_dir():
+            base = Path() if prefix is None else prefix
             found += [
-                (p, p.relative_to(root).as_posix(), root)
+                (p, (base / p.relative_to(root)).as_posix(), root)
                 for p in sorted(root.rglob("*"))
                 if p.is_file()
             ]
         else:  # a file, or a missing path that ingest reports as "file not found"
-            found.append((root, root.name, root))
+            found.append((root, root.name if prefix is None else prefix.as_posix(), root))
     return found
 
 
@@ -112,6 +132,16 @@ def _discover(paths: list[Path]) -> list[tuple[Path, str, Path]]:
 BUNDLED_RAW = Path("data/raw")
 BUNDLED = "bundled"
 _COLLECTION_RE = re.compile(r"[^\w.-]+")
+
+
+def bundled_raw() -> Path:
+    """The bundled corpus folder (``data/raw`` of the repository), resolved."""
+    return (Path(__file__).resolve().parents[2] / BUNDLED_RAW).resolve()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    resolved = path.resolve()
+    return resolved == folder or folder in resolved.parents
 
 
 def collection_name(root: Path, name: str | None = None) -> str:
@@ -123,13 +153,30 @@ def collection_name(root: Path, name: str | None = None) -> str:
     digits, ``_ . -`` become ``_``.
     """
     if name is None:
-        bundled = (Path(__file__).resolve().parents[2] / BUNDLED_RAW).resolve()
-        resolved = root.resolve()
-        if resolved == bundled or bundled in resolved.parents:
+        if _inside(root, bundled_raw()):
             return BUNDLED
+        resolved = root.resolve()
         name = (resolved if root.is_dir() else resolved.parent).name
     clean_name = _COLLECTION_RE.sub("_", name).strip("._-")
     return clean_name or "user"
+
+
+# The curated table of the bundled corpus: its rows describe bundled files only.
+BUNDLED_METADATA = (Path(__file__).resolve().parents[2] / "data" / "metadata.csv").resolve()
+
+
+def source_name(rel: str, collection: str) -> str:
+    """The ``source_file`` of a file at ``rel`` in its input folder: ``rel`` in the bundled
+    corpus (today's values), ``<collection>/<rel>`` elsewhere, so names from different input
+    folders never collide."""
+    return rel if collection == BUNDLED else f"{collection}/{rel}"
+
+
+def collection_slug(collection: str) -> str:
+    """ASCII prefix of the generated ``doc_id`` of a non-bundled collection (lower-case letters,
+    digits and ``_``; a short hash of the name when it has no ASCII letter or digit)."""
+    slug = re.sub(r"[^0-9a-z]+", "_", collection.lower()).strip("_")
+    return slug or "c" + hashlib.sha1(collection.encode()).hexdigest()[:8]
 
 
 STAGE_CODE = ("corpus", "io.py", "results.py", "stamps.py")
@@ -171,6 +218,7 @@ def ingest(
     results: str | Path | Results | None = None,
     strict: bool = False,
     collection: str | None = None,
+    strict_metadata: bool = False,
 ) -> Corpus:
     """Ingest raw report files and write the corpus tables (see module docstring).
 
@@ -178,22 +226,56 @@ def ingest(
     ``[config.ingest.metadata]`` (later CSVs override earlier ones; every CSV overrides
     inference); pass ``metadata=[]`` to rely on inference alone. ``results`` defaults to
     ``config.results``. With ``strict``, any rejected input raises :class:`IngestFailed` after
-    the tables are written.
+    the tables are written. Reports without a reliable year or place are warned about on stderr
+    and listed in ``corpus/metadata_template.csv``; with ``strict_metadata`` they raise
+    :class:`~analysis.corpus.metadata.MetadataIncomplete` instead, before anything is written.
     """
-    stamp = plan_ingest(paths, config=config, metadata=metadata, collection=collection)
     if not isinstance(results, Results):
         results = Results(config.path(results or config.results))
+    check_metadata_paths(ingest_sources(paths, config, metadata)[1], results)
+    stamp = plan_ingest(paths, config=config, metadata=metadata, collection=collection)
     corpus = compute_corpus(
         paths,
         config=config,
         metadata=metadata,
         collection=collection,
+        strict_metadata=strict_metadata,
         cache_dir=reference_cache(results),
     )
     write_corpus(corpus, results, config, stamp=stamp)
+    warn_metadata(corpus, results, config, metadata)
     if strict:
         check_rejections(corpus.report)
     return corpus
+
+
+def check_metadata_paths(meta_paths: list[Path], results: Results) -> None:
+    """A metadata table inside the results' corpus folder would be replaced by the ingest that
+    reads it (and a filled template lost): raise :class:`MetadataError` naming it."""
+    corpus_dir = results.corpus_dir.resolve()
+    for p in meta_paths:
+        if corpus_dir in p.resolve().parents:
+            raise MetadataError(
+                f"{p}: a metadata table inside {results.corpus_dir} is replaced by the ingest "
+                "that reads it; copy it elsewhere (e.g. my_metadata.csv) and pass that"
+            )
+
+
+def warn_metadata(
+    corpus: Corpus, results: Results, config: Config, metadata: list[str | Path] | None
+) -> None:
+    """Print a warning line per report of ``corpus.metadata_template`` on stderr, and how to
+    pass the filled template back."""
+    import sys
+
+    bundled = bool((corpus.documents.get("collection", pd.Series()) == BUNDLED).any())
+    lines = metadata_warnings(
+        corpus.metadata_template,
+        where=str(results.corpus_dir / TEMPLATE),
+        bundled_table=bundled and metadata is None,
+    )
+    for line in lines:
+        print(line, file=sys.stderr)
 
 
 def check_rejections(report: pd.DataFrame) -> None:
@@ -211,18 +293,28 @@ def compute_corpus(
     config: Config,
     metadata: list[str | Path] | None = None,
     collection: str | None = None,
+    strict_metadata: bool = False,
     cache_dir: Path | None = None,
 ) -> Corpus:
     """Read, clean, split and label every file under ``paths`` (nothing is written but the
     cache of the restoration reference in ``cache_dir``, see :func:`reference_cache`).
 
     Every report gets the ``collection`` docvar of its input root (:func:`collection_name`;
-    ``collection`` names them all)."""
+    ``collection`` names them all). The ``source_file`` of a report outside the bundled
+    corpus is ``<collection>/<path relative to its input folder>``; bundled ones keep their
+    path relative to the folder given. ``strict_metadata`` raises
+    :class:`~analysis.corpus.metadata.MetadataIncomplete` when a report has no reliable year or
+    place (see :func:`~analysis.corpus.metadata.metadata_template`)."""
     cfg = config.ingest
     roots, meta_paths, gazetteer_path = ingest_sources(paths, config, metadata)
     default_meta = config.path(cfg.metadata).resolve()
     tables = [
-        (read_metadata(p), "table" if p.resolve() == default_meta else "user") for p in meta_paths
+        (
+            read_metadata(p),
+            "table" if p.resolve() == default_meta else "user",
+            BUNDLED if p.resolve() == BUNDLED_METADATA else None,
+        )
+        for p in meta_paths
     ]
     gazetteer = load_gazetteer(gazetteer_path)
 
@@ -232,6 +324,7 @@ def compute_corpus(
     reports: list[_Report] = []
     seen_sha: dict[str, str] = {}
     for path, rel, root in progress(files, "ingest: read", total=len(files)):
+        rel = source_name(rel, collections[root])
         row: dict[str, object] = {
             "file": rel,
             "collection": collections[root],
@@ -276,6 +369,9 @@ def compute_corpus(
         _attach_metadata(rep, tables, gazetteer)
     _assign_ids(reports)
     documents, paragraphs = _tables(reports, restorations, config)
+    template = metadata_template(documents)
+    if strict_metadata:
+        check_metadata(template)
     _flag_duplicates(documents, cfg.duplicate_overlap)
     for row in report_rows:
         ids = documents.loc[documents["source_file"] == row["file"], "doc_id"].tolist()
@@ -285,7 +381,7 @@ def compute_corpus(
     report = pd.DataFrame(report_rows)
     rules = _rule_table(reports, documents)
     corpus_hash = _corpus_hash(report, [*meta_paths, gazetteer_path])
-    return Corpus(documents, paragraphs, report, restorations, corpus_hash, rules)
+    return Corpus(documents, paragraphs, report, restorations, corpus_hash, rules, template)
 
 
 def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> list[_Report]:
@@ -409,35 +505,100 @@ def _restore(reports: list[_Report], config: Config, *, cache_dir: Path | None) 
     return pd.DataFrame(rows)
 
 
-def _attach_metadata(rep: _Report, tables: list[tuple[pd.DataFrame, str]], gazetteer) -> None:
-    """Fill ``rep.meta``: inference first, then each CSV in order overrides field by field."""
-    inferred = infer_metadata(rep.page, "\n".join(rep.paragraphs), rep.title, gazetteer)
-    for f, (value, why) in inferred.items():
-        rep.meta[f] = value
+def _attach_metadata(
+    rep: _Report, tables: list[tuple[pd.DataFrame, str, str | None]], gazetteer
+) -> None:
+    """Fill ``rep.meta``: inference first, then each CSV in order overrides field by field.
+
+    ``tables`` are ``(table, label, collection)``: a table with a collection (the bundled
+    ``data/metadata.csv``) applies to that collection's files only. A table value for ``place``
+    or ``level`` replaces the ``province, prefecture, region`` (and ``level``) of the old place
+    with the gazetteer's for the new place, or leaves them missing."""
+    collection = str(rep.meta.get("collection", ""))
+    inferred = infer_metadata(
+        rep.page if rep.part == 1 else "",
+        "\n".join(rep.paragraphs),
+        rep.title,
+        gazetteer,
+        file_name=rep.source_file,
+    )
+    for f, inf in inferred.items():
+        rep.meta[f] = inf.value
         rep.sources[f] = "inferred"
-        rep.evidence[f] = why
-    for table, label in tables:
-        row = match_row(table, rep.source_file, rep.part)
+        rep.evidence[f] = inf.evidence
+        rep.confidence[f] = inf.confidence
+    prefix = f"{collection}/"
+    relative = rep.source_file.removeprefix(prefix) if collection != BUNDLED else None
+    for table, label, scope in tables:
+        if scope is not None and scope != collection:
+            continue
+        row = match_row(table, rep.source_file, rep.part, relative=relative)
         if row is None:
             continue
-        for f in (*FIELDS, "doc_id", "notes", "known_issues"):
-            if f in row:
-                value = row[f]
-                rep.meta[f] = int(value) if f == "year" and value is not None else value
-                rep.sources[f] = label
+        given = {f for f in (*FIELDS, "doc_id", "notes", "known_issues") if f in row}
+        if given & {"place", "level"}:
+            _replace_place_fields(rep, row, given, label, gazetteer)
+        for f in given:
+            value = row[f]
+            rep.meta[f] = int(value) if f == "year" and value is not None else value
+            rep.sources[f] = label
+            rep.evidence.pop(f, None)
+            rep.confidence.pop(f, None)
         if row.get("doc_id") is None:
             rep.meta.pop("doc_id", None)
 
 
+def _replace_place_fields(
+    rep: _Report, row: dict[str, str | None], given: set[str], label: str, gazetteer
+) -> None:
+    """Drop the place-derived fields a table row does not give, then fill them from the
+    gazetteer row of the row's place (when its level agrees with a level the row gives)."""
+    place = row["place"] if "place" in given else rep.meta.get("place")
+    derived = place_fields(str(place) if place else None, gazetteer)
+    if "level" in given and derived.get("level") != row["level"]:
+        derived = {}
+    for f in ("level", "province", "prefecture", "region"):
+        if f in given:
+            continue
+        for d in (rep.meta, rep.sources, rep.evidence, rep.confidence):
+            d.pop(f, None)
+        if f in derived:
+            rep.meta[f] = derived[f]
+            rep.sources[f] = "inferred"
+            rep.evidence[f] = f"gazetteer row of {place} ({label} place)"
+            rep.confidence[f] = "high"
+
+
 def _assign_ids(reports: list[_Report]) -> None:
-    """Give reports without a curated ``doc_id`` a stable ASCII id from the file name."""
+    """Give reports without a curated ``doc_id`` a stable ASCII id from the file name.
+
+    Outside the bundled corpus the id is ``<collection slug>__<file stem>`` (bundled ids never
+    hold ``__``), so it does not depend on what else is ingested; a stem that loses non-ASCII
+    characters gets a short hash of the file name. A ``doc_id`` that two metadata rows give to
+    different reports raises :class:`MetadataError`."""
     per_file = Counter(r.source_file for r in reports)
-    used = {r.meta["doc_id"] for r in reports if "doc_id" in r.meta}
+    given: dict[str, str] = {}
+    for r in reports:
+        if "doc_id" in r.meta:
+            doc_id, where = str(r.meta["doc_id"]), f"{r.source_file} part {r.part}"
+            if doc_id in given:
+                raise MetadataError(
+                    f"doc_id {doc_id!r} is given to two reports ({given[doc_id]} and {where}); "
+                    "give each its own doc_id in the metadata table"
+                )
+            given[doc_id] = where
+    used = set(given)
     for r in reports:
         if "doc_id" in r.meta:
             continue
-        stem = re.sub(r"[^0-9a-z]+", "_", Path(r.source_file).with_suffix("").as_posix().lower())
-        base = stem.strip("_") or "doc"
+        collection = str(r.meta.get("collection") or BUNDLED)
+        rel = Path(r.source_file.removeprefix(f"{collection}/")).with_suffix("").as_posix()
+        stem = re.sub(r"[^0-9a-z]+", "_", rel.lower()).strip("_")
+        if not rel.isascii():
+            stem = f"{stem}_{hashlib.sha1(rel.encode()).hexdigest()[:6]}".strip("_")
+        base = stem or "doc"
+        if collection != BUNDLED:
+            base = f"{collection_slug(collection)}__{base}"
         doc_id = f"{base}_p{r.part:02d}" if per_file[r.source_file] > 1 else base
         while doc_id in used:
             doc_id += "_x"
@@ -495,6 +656,7 @@ def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
         for f in (*FIELDS, "doc_id"):
             doc[f"{f}_source"] = rep.sources.get(f, "missing")
         doc["inference_evidence"] = json.dumps(rep.evidence, ensure_ascii=False, sort_keys=True)
+        doc["inference_confidence"] = json.dumps(rep.confidence, sort_keys=True)
         doc["glossary_text"] = rep.glossary or None
         doc["text"] = text
         docs.append(doc)
@@ -570,10 +732,18 @@ def write_corpus(corpus: Corpus, results: Results, config: Config, *, stamp: dic
         out.csv(corpus.rules, "cleaning.csv")
         out.csv(corpus.restorations, "restorations.csv")
         out.text(
-            render_report(corpus.documents, corpus.report, corpus.rules, corpus.restorations),
+            render_report(
+                corpus.documents,
+                corpus.report,
+                corpus.rules,
+                corpus.restorations,
+                corpus.metadata_template,
+            ),
             "ingest_report.md",
         )
         out.text(corpus.corpus_hash + "\n", "corpus_hash.txt")
+        if len(corpus.metadata_template):
+            out.csv(corpus.metadata_template, TEMPLATE)
         out.stamp = {**stamp, "corpus_hash": corpus.corpus_hash}
 
 
@@ -592,4 +762,7 @@ def load_corpus(results: str | Path | Results) -> Corpus:
         restorations=results.table("corpus/restorations.csv"),
         corpus_hash=results.corpus_hash(),
         rules=results.table("corpus/cleaning.csv"),
+        metadata_template=results.table(f"corpus/{TEMPLATE}")
+        if (results.corpus_dir / TEMPLATE).is_file()
+        else pd.DataFrame(columns=list(TEMPLATE_COLUMNS)),
     )

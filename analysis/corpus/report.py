@@ -7,9 +7,14 @@ import pandas as pd
 
 
 def render_report(
-    documents: pd.DataFrame, report: pd.DataFrame, rules: pd.DataFrame, restorations: pd.DataFrame
+    documents: pd.DataFrame,
+    report: pd.DataFrame,
+    rules: pd.DataFrame,
+    restorations: pd.DataFrame,
+    template: pd.DataFrame | None = None,
 ) -> str:
-    """Markdown ingest report: files, rejections, cleaning per rule, flags, restorations."""
+    """Markdown ingest report: files, rejections, cleaning per rule, flags, restorations, where
+    metadata came from and the reports whose year or place needs checking (``template``)."""
     n_files = len(report)
     lines = [
         "# Ingest report",
@@ -84,4 +89,26 @@ def render_report(
             f"| {c[:-7]} | {vc.get('table', 0)} | {vc.get('user', 0)} | "
             f"{vc.get('inferred', 0)} | {vc.get('missing', 0)} |"
         )
+    lines += _template_section(template)
     return "\n".join(lines) + "\n"
+
+
+def _template_section(template: pd.DataFrame | None) -> list[str]:
+    """The reports of ``metadata_template.csv``, or a line saying none needs checking."""
+    lines = ["", "## Year and place to check", ""]
+    if template is None or template.empty:
+        return [
+            *lines,
+            "Every report has a year and a place (from a table or inferred with "
+            "medium or high confidence); no `metadata_template.csv` was written.",
+        ]
+    lines += [
+        f"{len(template)} report(s) have no year or place, or only an uncertain one. "
+        "`metadata_template.csv` lists them with every metadata field; copy it out of the "
+        "results folder, fill it in and pass it back with `--metadata`.",
+        "",
+        "| source file | part | issue |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {r.source_file} | {r.part} | {r.issue} |" for r in template.itertuples()]
+    return lines

@@ -243,7 +243,12 @@ def build_paragraphs(text: str, *, long_line_chars: int = 1500) -> tuple[list[st
 
 
 def is_truncated(paragraphs: list[str]) -> bool:
-    """True when the last paragraph stops mid-sentence (no closing punctuation)."""
+    """True when the report stops mid-sentence: its last paragraph has no closing punctuation
+    and none of its last three paragraphs is a closing one (``让我们……而努力奋斗！``, ``……奋斗``,
+    ``谢谢``), which a signature, a date or a ``(完)`` line may follow."""
     if not paragraphs:
         return True
-    return not re.search(r"[。!?！？”」』)…]$", paragraphs[-1])
+    if re.search(r"[。!?！？”」』)）…\"'》]$", paragraphs[-1].strip()):
+        return False
+    closing = re.compile(r"^让我们|(?:奋斗|前进|奋进|努力|万岁|谢谢(?:大家)?)[!！。.]?$")
+    return not any(closing.search(p.strip()) for p in paragraphs[-3:])

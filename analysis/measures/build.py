@@ -29,6 +29,16 @@ from scipy import sparse
 from analysis import io, stamps
 from analysis.config import Comparison, Config, check_docvars
 from analysis.corpus.metadata import DOCVARS
+from analysis.measures.applicability import (
+    STAGE,
+    comparison_masks,
+    comparison_setting,
+    docvar_scopes,
+    one_vs_rest_docvars,
+    plan_comparisons,
+    present,
+    safe_part,
+)
 from analysis.measures.concepts import (
     PER,
     ConceptDictionary,
@@ -39,10 +49,12 @@ from analysis.measures.concepts import (
     load_concepts,
 )
 from analysis.measures.dtm import Dtm, build_dtm, group_dtm, is_placeholder, trim
-from analysis.measures.keyness import keyness, one_vs_rest
+from analysis.measures.keyness import keyness_masks, one_vs_rest
+from analysis.measures.series import series_members, year_series
 from analysis.measures.tfidf import tfidf_top_terms
 from analysis.progress import progress
 from analysis.results import Results
+from analysis.skips import SKIPPED_FILE, Skip, skip_table
 
 SECTION_ALL = "all"
 LEVEL_GROUPS = {"national": "national", "province": "province"}  # other levels -> "local"
@@ -129,6 +141,12 @@ def level_group(level: pd.Series) -> pd.Series:
     return level.map(LEVEL_GROUPS).fillna("local")
 
 
+def by_collection(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """``(collection, rows)`` for each collection of ``table``, sorted by name; the tables
+    that pool documents are computed per collection so that collections never mix."""
+    return [(str(name), grp) for name, grp in table.groupby("collection", sort=True)]
+
+
 def concept_panel(pc: ParagraphConcepts, *, n_boot: int, seed: int, level: float) -> pd.DataFrame:
     """Report x section x concept rates, plus section ``all`` for the whole report.
 
@@ -167,114 +185,219 @@ def section_shift(
     seed: int,
     level: float,
     sections: Sequence[str] = ("review", "plan"),
-) -> pd.DataFrame:
-    """Pooled concept rates of the review and plan sections, for all reports and per level group.
+) -> tuple[pd.DataFrame, list[Skip]]:
+    """Pooled concept rates of the review and plan sections, per collection: for all its
+    reports and per level group (a collection without both sections is skipped).
 
-    Columns: ``group`` (all | national | province | local), ``section``, ``concept``, labels,
-    ``count``, ``chars``, ``tokens``, ``n_paragraphs``, rates and intervals.
+    Columns: ``collection``, ``group`` (all | national | province | local), ``section``,
+    ``concept``, labels, ``count``, ``chars``, ``tokens``, ``n_paragraphs``, rates and
+    intervals. Bootstrap seeds are keyed by group and section, as before collections existed.
     """
     ids = pc.dictionary.concepts["concept"].tolist()
-    table = pc.table[pc.table["section"].isin(sections)]
-    stacked = pd.concat(
-        [table.assign(group="all"), table.assign(group=level_group(table["level"]))],
-        ignore_index=True,
-    )
-    rates = concept_rates(stacked, ids, ["group", "section"], n_boot=n_boot, seed=seed, level=level)
     labels = pc.dictionary.concepts[["concept", "label_en", "label_zh"]]
-    out = rates.merge(labels, on="concept")
-    front = ["group", "section", "concept", "label_en", "label_zh"]
-    return out[front + [c for c in out.columns if c not in front]]
+    frames, skips = [], []
+    for name, part in by_collection(pc.table):
+        found = set(part["section"])
+        if not set(sections) <= found:
+            lacking = " and ".join(s for s in sections if s not in found)
+            why = f"collection {name!r} has no {lacking} section (no review vs plan shift)"
+            skips.append(Skip(STAGE, f"concept_section_shift/{name}", why))
+            continue
+        table = part[part["section"].isin(sections)]
+        stacked = pd.concat(
+            [table.assign(group="all"), table.assign(group=level_group(table["level"]))],
+            ignore_index=True,
+        )
+        by = ["group", "section"]
+        rates = concept_rates(stacked, ids, by, n_boot=n_boot, seed=seed, level=level)
+        frames.append(rates.merge(labels, on="concept").assign(collection=name))
+    front = ["collection", "group", "section", "concept", "label_en", "label_zh"]
+    if not frames:
+        return pd.DataFrame(columns=front), skips
+    out = pd.concat(frames, ignore_index=True)
+    return out[front + [c for c in out.columns if c not in front]], skips
 
 
 def tfidf_tables(
     report_dtm: Dtm, scopes: Sequence[str], *, n: int, min_df: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """TF-IDF top terms per report (scope ``report``) and per group of each scope docvar.
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Skip]]:
+    """TF-IDF top terms per report (scope ``report``) and per group of each scope docvar,
+    within each collection (a scope with fewer than 2 values in a collection is skipped).
 
     ``report_dtm`` holds one row per report, or per report section when ``section`` is a scope
-    (sections are grouped from it). Returns the table and the terms dropped for ``min_df``.
+    (sections are grouped from it). Returns the table (``collection, scope, group, rank, term,
+    score, count``), the terms dropped for ``min_df`` and the skips.
     """
-    frames, dropped = [], []
-    reports = group_dtm(report_dtm, "doc_id")
-    for scope in ["report", *scopes]:
-        dtm = reports if scope == "report" else group_dtm(report_dtm, scope)
-        label = "doc_id" if scope == "report" else scope
-        top = tfidf_top_terms(dtm, label, n=n, min_df=min_df)
-        frames.append(top.assign(scope=scope))
-        _, gone = trim(dtm, min_df=min_df)
-        dropped.append(gone.terms.assign(scope=scope))
-    table = pd.concat(frames, ignore_index=True)
-    cols = ["scope", "group", "rank", "term", "score", "count"]
-    return table[cols], pd.concat(dropped, ignore_index=True)
+    frames, dropped, skips = [], [], []
+    for name, rows in by_collection(report_dtm.docvars):
+        part = report_dtm.subset(report_dtm.docvars.index.isin(rows.index))
+        kept, gone_scopes = docvar_scopes(
+            part.docvars,
+            scopes,
+            analysis="tfidf",
+            key="tfidf_scopes",
+            collection=name,
+            min_values=2,
+        )
+        skips += gone_scopes
+        reports = group_dtm(part, "doc_id")
+        for scope in ["report", *kept]:
+            dtm = reports if scope == "report" else group_dtm(part, scope)
+            label = "doc_id" if scope == "report" else scope
+            kept_terms, gone = trim(dtm, min_df=min_df, drop_placeholders=True)
+            if kept_terms.shape[1] == 0:
+                why = (
+                    f"collection {name!r}: no term occurs in tfidf_min_df = {min_df} of its "
+                    f"{dtm.shape[0]} {label} group(s)"
+                )
+                setting = f"[measures] tfidf_min_df = {min_df}"
+                skips.append(Skip(STAGE, f"tfidf/{name}/{scope}", why, setting))
+                continue
+            top = tfidf_top_terms(dtm, label, n=n, min_df=min_df)
+            frames.append(top.assign(scope=scope, collection=name))
+            _, gone = trim(dtm, min_df=min_df)
+            dropped.append(gone.terms.assign(scope=scope, collection=name))
+    cols = ["collection", "scope", "group", "rank", "term", "score", "count"]
+    table = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+    gone_cols = ["collection", "term", "count", "df", "reason", "scope"]
+    gone = pd.concat(dropped)[gone_cols] if dropped else pd.DataFrame(columns=gone_cols)
+    return table, gone, skips
 
 
-def group_term_counts(report_dtm: Dtm, docvars: Sequence[str], *, n: int) -> pd.DataFrame:
-    """The ``n`` most frequent terms per group of each docvar (placeholders left out).
+def group_term_counts(
+    report_dtm: Dtm, docvars: Sequence[str], *, n: int
+) -> tuple[pd.DataFrame, list[Skip]]:
+    """The ``n`` most frequent terms per group of each docvar (placeholders left out), within
+    each collection; a docvar no report of a collection has is skipped.
 
-    Columns ``docvar, group, term, count``; ties broken by term.
+    Columns ``collection, docvar, group, term, count``; ties broken by term.
     """
     keep = ~is_placeholder(report_dtm.vocab)
-    rows = []
-    for docvar in docvars:
-        grouped = group_dtm(report_dtm, docvar)
-        for i, name in enumerate(grouped.docvars[docvar].astype(str)):
-            counts = grouped.counts[i].toarray().ravel()
-            idx = np.flatnonzero(keep & (counts > 0))
-            order = idx[np.lexsort((grouped.vocab[idx], -counts[idx]))][:n]
-            rows += [(docvar, name, grouped.vocab[j], int(counts[j])) for j in order]
-    return pd.DataFrame(rows, columns=["docvar", "group", "term", "count"])
+    rows, skips = [], []
+    for name, members in by_collection(report_dtm.docvars):
+        part = report_dtm.subset(report_dtm.docvars.index.isin(members.index))
+        kept, gone = docvar_scopes(
+            part.docvars,
+            docvars,
+            analysis="group_term_counts",
+            key="group_term_docvars",
+            collection=name,
+            min_values=1,
+        )
+        skips += gone
+        for docvar in kept:
+            grouped = group_dtm(part, docvar)
+            for i, group in enumerate(grouped.docvars[docvar].astype(str)):
+                counts = grouped.counts[i].toarray().ravel()
+                idx = np.flatnonzero(keep & (counts > 0))
+                order = idx[np.lexsort((grouped.vocab[idx], -counts[idx]))][:n]
+                rows += [(name, docvar, group, grouped.vocab[j], int(counts[j])) for j in order]
+    cols = ["collection", "docvar", "group", "term", "count"]
+    return pd.DataFrame(rows, columns=cols), skips
+
+
+INDEX_COLUMNS = [
+    "comparison",
+    "label",
+    "target",
+    "reference",
+    "unit",
+    "n_target_docs",
+    "n_reference_docs",
+    "target_total",
+    "reference_total",
+    "origin",
+]
+
+
+def _index_row(table: pd.DataFrame, n_target: int, n_reference: int, **info: str) -> dict:
+    return {
+        **info,
+        "n_target_docs": n_target,
+        "n_reference_docs": n_reference,
+        "target_total": int(table["target_total"].iloc[0]),
+        "reference_total": int(table["reference_total"].iloc[0]),
+    }
 
 
 def keyness_tables(
-    dtms: dict[str, Dtm], comparisons: Sequence[Comparison], one_vs_rest_by: str
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Run every configured comparison and the one-vs-rest tables of ``one_vs_rest_by``.
+    dtms: dict[str, Dtm],
+    comparisons: Sequence[Comparison],
+    one_vs_rest_by: str,
+    *,
+    derived: bool = False,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, list[Skip]]:
+    """Run every comparison that applies: the configured ones and the one-vs-rest tables of
+    ``one_vs_rest_by``, then, with ``derived``, those derived from the docvars
+    (:mod:`analysis.measures.applicability`).
 
-    ``dtms`` maps unit name -> Dtm. Returns id -> keyness table, and the index table
-    ``comparison, label, target, reference, unit, n_target_docs, n_reference_docs,
-    target_total, reference_total``.
+    ``dtms`` maps unit name -> Dtm. Returns id -> keyness table, the index table
+    (:data:`INDEX_COLUMNS`: only comparisons that ran, ``origin`` = ``config`` or ``derived``)
+    and the skips (a configured one with its ``[[measures.comparisons]] id = ...`` setting).
     """
-    tables, index = {}, []
-    for comp in comparisons:
-        table = keyness(dtms[comp.unit], comp.target, comp.reference)
-        tables[comp.id] = table
-        index.append(
-            {
-                "comparison": comp.id,
-                "label": comp.label,
-                "target": comp.target,
-                "reference": comp.reference,
-                "unit": comp.unit,
-                "n_target_docs": table.attrs["n_target_docs"],
-                "n_reference_docs": table.attrs["n_reference_docs"],
-                "target_total": int(table["target_total"].iloc[0]),
-                "reference_total": int(table["reference_total"].iloc[0]),
-            }
-        )
-    if one_vs_rest_by:
-        report = dtms["report"]
-        for value, table in one_vs_rest(report, one_vs_rest_by).items():
-            cid = f"{one_vs_rest_by}_{value}_vs_rest"
-            tables[cid] = table
-            vals = report.docvars[one_vs_rest_by].astype(object)
-            has = vals.notna() & (vals != "")
-            index.append(
-                {
-                    "comparison": cid,
-                    "label": f"{one_vs_rest_by} = {value} vs other reports with a {one_vs_rest_by}",
-                    "target": f"{one_vs_rest_by} == '{value}'",
-                    "reference": f"{one_vs_rest_by} != '{value}' (and set)",
-                    "unit": "report",
-                    "n_target_docs": int((vals == value).sum()),
-                    "n_reference_docs": int((has & (vals != value)).sum()),
-                    "target_total": int(table["target_total"].iloc[0]),
-                    "reference_total": int(table["reference_total"].iloc[0]),
-                }
-            )
-    return tables, pd.DataFrame(index)
+    tables: dict[str, pd.DataFrame] = {}
+    index: list[dict] = []
+    skips: list[Skip] = []
+    seen: dict[tuple[str, bytes, bytes], str] = {}
+    planned = plan_comparisons(comparisons, dtms, derived=derived)
+    by_docvar, gone = one_vs_rest_docvars(dtms["report"].docvars, one_vs_rest_by, derived=derived)
+    skips += gone
+    for origin in ("config", "derived"):
+        for plan in (p for p in planned if p.origin == origin):
+            comp = plan.comparison
+            setting = comparison_setting(comp.id) if origin == "config" else ""
+            masks = comparison_masks(dtms[comp.unit], comp)
+            if isinstance(masks, str):
+                skips.append(Skip(STAGE, f"keyness/{comp.id}", masks, setting))
+                continue
+            t, r = masks
+            key = (comp.unit, np.packbits(t).tobytes(), np.packbits(r).tobytes())
+            if origin == "derived" and key in seen:
+                why = f"the same documents on both sides as comparison {seen[key]!r}"
+                skips.append(Skip(STAGE, f"keyness/{comp.id}", why))
+                continue
+            seen.setdefault(key, comp.id)
+            table = keyness_masks(dtms[comp.unit], t, r)
+            tables[comp.id] = table
+            info = {"label": comp.label, "target": comp.target, "reference": comp.reference}
+            row = _index_row(table, int(t.sum()), int(r.sum()), comparison=comp.id, **info)
+            index.append({**row, "unit": comp.unit, "origin": origin})
+        for by in (name for name, o in by_docvar if o == origin):
+            tables_by, rows = _one_vs_rest(dtms["report"], by, origin)
+            tables.update(tables_by)
+            index += rows
+    return tables, pd.DataFrame(index, columns=INDEX_COLUMNS), skips
 
 
-STAGE_CODE = ("measures", "bootstrap.py", "io.py", "results.py", "stamps.py")
+def _one_vs_rest(report: Dtm, by: str, origin: str) -> tuple[dict[str, pd.DataFrame], list[dict]]:
+    """The tables ``<by>_<value>_vs_rest`` (value sanitized, :func:`safe_part`) and their
+    index rows."""
+    tables, rows = {}, []
+    vals = report.docvars[by].astype(object).astype(str)
+    n_set = int(present(report.docvars[by]).sum())
+    for i, (value, table) in enumerate(one_vs_rest(report, by).items()):
+        cid = f"{by}_{safe_part(value, i)}_vs_rest"
+        tables[cid] = table
+        n_target = int((vals == value).sum())
+        info = {
+            "label": f"{by} = {value} vs other reports with a {by}",
+            "target": f"{by} == '{value}'",
+            "reference": f"{by} != '{value}' (and set)",
+        }
+        row = _index_row(table, n_target, n_set - n_target, comparison=cid, **info)
+        rows.append({**row, "unit": "report", "origin": origin})
+    return tables, rows
+
+
+STAGE_CODE = (
+    "measures",
+    "bootstrap.py",
+    "conditions.py",
+    "io.py",
+    "results.py",
+    "skips.py",
+    "stamps.py",
+)
 PANEL_LABELS = {
     "rate": "concept hits per 10,000 characters",
     "ci_low": "95% bootstrap CI, lower (per 10k chars)",
@@ -292,12 +415,14 @@ class MeasuresResult:
     """Every table of the measures stage, by file name under ``tables/`` (``keyness/<id>.csv``).
 
     ``panel`` is the concept panel (written as CSV, Parquet and Stata); ``dropped`` the terms
-    TF-IDF left out with the reason (also among ``tables`` as ``dropped_terms.csv``).
+    TF-IDF left out with the reason (also among ``tables`` as ``dropped_terms.csv``);
+    ``skips`` the analyses that did not apply (written as ``skipped.csv``).
     """
 
     panel: pd.DataFrame
     tables: dict[str, pd.DataFrame]
     dropped: pd.DataFrame
+    skips: tuple[Skip, ...] = ()
 
 
 def stata_panel(panel: pd.DataFrame) -> pd.DataFrame:
@@ -329,35 +454,48 @@ def plan_measures(config: Config, results: Results) -> dict[str, Any]:
 def compute_measures(
     paragraphs: pd.DataFrame, tokens: pd.DataFrame, config: Config
 ) -> MeasuresResult:
-    """Every measures table from the paragraphs (clean text) and the token table; no writes."""
+    """Every measures table from the paragraphs (clean text) and the token table; no writes.
+
+    Each analysis is checked against the docvars of this corpus first; what does not apply is
+    left out and listed in ``result.skips`` (``tables/skipped.csv``).
+    """
     cfg = config.measures
     check_docvars(config, tokens.columns, stage="measures")
     dictionary = load_concepts(config.path(cfg.concepts))
     pc = count_paragraph_concepts(paragraphs, tokens, dictionary)
     boot = {"n_boot": cfg.n_boot, "seed": config.seed, "level": cfg.ci_level}
     panel = concept_panel(pc, **boot)
+    shift, skips = section_shift(pc, **boot)
+    members, series_skips = series_members(pc.table.drop_duplicates("doc_id"))
+    skips += series_skips
     tables: dict[str, pd.DataFrame] = {
-        "concept_section_shift.csv": section_shift(pc, **boot),
+        "concept_section_shift.csv": shift,
         "concepts.csv": dictionary.concepts,
         "term_panel.csv": term_panel(pc),
+        "year_series.csv": year_series(pc.table, members, dictionary.concepts, **boot),
     }
     dtms = {
         "paragraph": build_dtm(tokens, unit="paragraph"),
         "report": build_dtm(tokens, unit="report"),
     }
     section_dtm = build_dtm(tokens, unit="section")
-    top, dropped = tfidf_tables(
+    top, dropped, gone = tfidf_tables(
         section_dtm, cfg.tfidf_scopes, n=cfg.tfidf_top, min_df=cfg.tfidf_min_df
     )
+    skips += gone
     tables["tfidf_top_terms.csv"] = top
     tables["dropped_terms.csv"] = dropped
-    keyness, index = keyness_tables(dtms, cfg.comparisons, cfg.one_vs_rest)
+    keyness, index, gone = keyness_tables(
+        dtms, cfg.comparisons, cfg.one_vs_rest, derived=cfg.derived
+    )
+    skips += gone
     for cid, table in keyness.items():
         tables[f"keyness/{cid}.csv"] = table
     tables["keyness/index.csv"] = index
-    counts = group_term_counts(dtms["report"], cfg.group_term_docvars, n=cfg.group_terms)
+    counts, gone = group_term_counts(dtms["report"], cfg.group_term_docvars, n=cfg.group_terms)
+    skips += gone
     tables["group_term_counts.csv"] = counts
-    return MeasuresResult(panel=panel, tables=tables, dropped=dropped)
+    return MeasuresResult(panel=panel, tables=tables, dropped=dropped, skips=tuple(skips))
 
 
 def write_measures(
@@ -379,6 +517,7 @@ def write_measures(
             )
         for name, table in result.tables.items():
             out.csv(table, name)
+        out.csv(skip_table(result.skips), SKIPPED_FILE)
         out.stamp = stamp
     return out.final_paths()
 

@@ -133,12 +133,16 @@ def keyness(
     both = int((t & r).sum())
     if both:
         raise ValueError(f"target and reference share {both} documents; make them disjoint")
-    table = _keyness_masks(dtm, t, r, drop_placeholders)
+    table = keyness_masks(dtm, t, r, drop_placeholders=drop_placeholders)
     table.attrs.update(n_target_docs=int(t.sum()), n_reference_docs=int(r.sum()))
     return table
 
 
-def _keyness_masks(dtm: Dtm, t: np.ndarray, r: np.ndarray, drop_placeholders: bool) -> pd.DataFrame:
+def keyness_masks(
+    dtm: Dtm, t: np.ndarray, r: np.ndarray, *, drop_placeholders: bool = True
+) -> pd.DataFrame:
+    """Keyness of the documents of mask ``t`` against those of mask ``r`` (both ``(n_docs,)``
+    bool; :func:`keyness_counts` of their summed counts)."""
     keep = ~is_placeholder(dtm.vocab) if drop_placeholders else np.ones(dtm.shape[1], dtype=bool)
     counts = dtm.counts[:, keep]
     a = np.asarray(counts[t].sum(axis=0)).ravel()
@@ -155,8 +159,11 @@ def one_vs_rest(dtm: Dtm, by: str, *, drop_placeholders: bool = True) -> dict[st
     has = (values.notna() & (values != "")).to_numpy()
     labels = values.astype(str).to_numpy()
     return {
-        value: _keyness_masks(
-            dtm, has & (labels == value), has & (labels != value), drop_placeholders
+        value: keyness_masks(
+            dtm,
+            has & (labels == value),
+            has & (labels != value),
+            drop_placeholders=drop_placeholders,
         )
         for value in sorted(set(labels[has]))
     }

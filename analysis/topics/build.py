@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from analysis import stamps
 from analysis.config import Config, TopicsConfig, check_docvars
 from analysis.progress import progress
 from analysis.results import Results
+from analysis.skips import SKIPPED_FILE, Skip, skip_table
 from analysis.topics.coherence import coherence_many
 from analysis.topics.fit import LdaFit, derive_seed, fit_many, holdout_mask, infer_doc_topic
 from analysis.topics.labels import frex, relevance, relevance_top, topic_labels
@@ -41,20 +43,73 @@ class TopicsResult:
     doc_topic_runs: list[np.ndarray]
     label_zh: list[str]
     label_en: list[str]
+    skips: tuple[Skip, ...] = ()
+
+
+#: Fewest units (after preprocessing, held-out ones excluded) and terms a topic model needs.
+MIN_UNITS = 2
+MIN_TERMS = 2
+
+
+class TopicsSkipped(ValueError):
+    """The corpus is too small for any topic model; ``skip`` says why, ``corpus`` is the
+    preprocessed corpus (its log and dropped units and terms are still written)."""
+
+    def __init__(self, skip: Skip, corpus: TopicCorpus) -> None:
+        super().__init__(skip.line())
+        self.skip = skip
+        self.corpus = corpus
+
+
+def usable_k(k_grid: tuple[int, ...], n_units: int, n_terms: int) -> tuple[list[int], list[Skip]]:
+    """The Ks of ``k_grid`` a corpus of ``n_units`` training units and ``n_terms`` terms can
+    take (K <= both), and a skip for each K dropped."""
+    kept, skips = [], []
+    for i, k in enumerate(k_grid):
+        if k <= n_units and k <= n_terms:
+            kept.append(k)
+            continue
+        what = f"{n_units} training units" if k > n_units else f"{n_terms} terms"
+        why = f"K = {k} exceeds the {what} left after preprocessing"
+        skips.append(Skip("topics", f"model_selection/k={k}", why, f"[topics] k_grid[{i}] = {k}"))
+    return kept, skips
 
 
 def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
-    """Fit the grid, choose K, fit and align the stability runs (nothing is written)."""
+    """Fit the grid, choose K, fit and align the stability runs (nothing is written).
+
+    Ks of the grid larger than the training units or the vocabulary are dropped (listed in
+    ``skips``); :class:`TopicsSkipped` when fewer than :data:`MIN_UNITS` units or
+    :data:`MIN_TERMS` terms are left, or no K of the grid fits. When no K has a finite
+    ``select_metric`` the smallest K is taken, with the reason in ``skips``.
+    """
     tc = cfg.topics
     corpus = corpus_from_config(tokens, tc, cfg.root)
-    if corpus.dtm.shape[0] == 0:
-        raise ValueError("no unit left after preprocessing; loosen no_below/min_tokens")
     heldout = holdout_mask(len(corpus.units), share=tc.holdout, seed=derive_seed(cfg.seed, 1))
+    n_train, n_terms = int((~heldout).sum()), len(corpus.vocab)
+    if n_train < MIN_UNITS or n_terms < MIN_TERMS:
+        why = (
+            f"{n_train} training unit(s) and {n_terms} term(s) left after preprocessing "
+            f"(unit = {tc.unit!r}, no_below = {tc.no_below}, min_tokens = {tc.min_tokens}); "
+            f"a topic model needs {MIN_UNITS}+ units and {MIN_TERMS}+ terms"
+        )
+        raise TopicsSkipped(Skip("topics", "topics", why, "[topics] unit / no_below"), corpus)
+    ks, skips = usable_k(tc.k_grid, n_train, n_terms)
+    if not ks:
+        why = f"every K of k_grid exceeds the {n_train} training units or {n_terms} terms"
+        raise TopicsSkipped(Skip("topics", "topics", why, "[topics] k_grid"), corpus)
     train = corpus.dtm.counts[~heldout]
-    grid = [(k, s) for k in tc.k_grid for s in tc.seeds]
+    grid = [(k, s) for k in ks for s in tc.seeds]
     fits = fit_many(train, grid, tc, master_seed=cfg.seed, workers=tc.workers)
     table = score_fits(list(fits.values()), corpus, heldout, top_n=tc.coherence_top_n)
-    rule_k, summary = select_k(table, metric=tc.select_metric, rule=tc.select_rule)
+    try:
+        rule_k, summary = select_k(table, metric=tc.select_metric, rule=tc.select_rule)
+    except ValueError as exc:  # no K has a finite metric (a tiny corpus): keep the fits
+        rule_k = min(ks)
+        summary = pd.DataFrame({"k": ks, "mean": np.nan, "se": np.nan, "n": 0, "skipped": str(exc)})
+        why = f"{exc}; took the smallest K = {rule_k}"
+        setting = f'[topics] select_metric = "{tc.select_metric}"'
+        skips.append(Skip("topics", "selection_rule", why, setting))
     k = tc.chosen_k or rule_k
     selection = {
         "k": k,
@@ -98,6 +153,7 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
         doc_topic_runs=doc_topic_runs,
         label_zh=zh,
         label_en=en,
+        skips=tuple(skips),
     )
 
 
@@ -178,21 +234,28 @@ def topic_tables(result: TopicsResult, config: TopicsConfig) -> dict[str, pd.Dat
 
 def prevalence_tables(
     result: TopicsResult, config: TopicsConfig, *, seed: int
-) -> dict[str, pd.DataFrame]:
-    """``prevalence_groups``, ``prevalence_effects`` and ``prevalence_national_years`` tables.
+) -> tuple[dict[str, pd.DataFrame], list[Skip]]:
+    """``prevalence_groups``, ``prevalence_effects``, ``prevalence_national_years`` and
+    ``prevalence_years`` tables, and the analyses skipped.
 
-    Docvars or covariates that the unit lacks (``section`` for reports) are skipped.
+    A ``group_by`` docvar the units lack or with no value (one value, except ``doc_id``) is
+    skipped; an effect whose subset has no unit is skipped, a covariate with fewer than two
+    values in the subset is dropped from its model (and said so), and a model that cannot be
+    estimated (too few units, a rank-deficient design) is skipped with the reason. The national
+    years are those of the bundled national reports; ``prevalence_years`` holds every year
+    series (:func:`analysis.measures.series.series_members`) of the units.
     """
-    from analysis.topics.prevalence import estimate_effects, group_prevalence, year_prevalence
+    from analysis.topics.prevalence import estimate_effects, group_prevalence
 
     units = result.corpus.units
     runs = result.doc_topic_runs
     weights = units["n_tokens"].to_numpy(dtype=np.float64)
     meta = _topic_columns(result)
+    skips: list[Skip] = []
     # Resample reports as wholes when units are parts of reports.
     cluster = None if config.unit == "report" else "doc_id"
     groups = []
-    for i, by in enumerate(b for b in config.group_by if b in units.columns):
+    for i, by in enumerate(_group_docvars(units, config, skips)):
         out = group_prevalence(
             runs,
             units,
@@ -205,42 +268,190 @@ def prevalence_tables(
         groups.append(out.assign(group=out["group"].astype(str)))
     effects = []
     for i, spec in enumerate(config.effects):
-        subset, covariates = spec.subset, list(spec.covariates)
-        covariates = [c for c in covariates if c in units.columns]
-        mask = {
-            "all": np.ones(len(units), dtype=bool),
-            "national": (units["level"] == "national").to_numpy(dtype=bool),
-            "subnational": (units["level"] != "national").to_numpy(dtype=bool),
-        }[subset]
-        idx = np.flatnonzero(mask)
-        out = estimate_effects(
-            [r[idx] for r in runs],
-            units.iloc[idx].reset_index(drop=True),
-            covariates,
-            n_boot=config.n_boot,
-            seed=derive_seed(seed, 4, i),
-            cluster=cluster,
-        )
-        effects.append(out.assign(model=f"{subset}: {' + '.join(covariates)}"))
-    years = year_prevalence(
-        runs, units, n_boot=config.n_boot, seed=derive_seed(seed, 5), weights=weights
-    )
-    return {
-        "prevalence_groups": _with_topic(pd.concat(groups, ignore_index=True), meta),
-        "prevalence_effects": _with_topic(pd.concat(effects, ignore_index=True), meta),
-        "prevalence_national_years": _with_topic(years, meta),
+        setting = f'[topics] effects[{i}] = "{spec.spec}"'
+        plan = _effect_plan(units, spec.subset, spec.covariates, setting, skips)
+        if plan is None:
+            continue
+        idx, covariates = plan
+        try:
+            out = estimate_effects(
+                [r[idx] for r in runs],
+                units.iloc[idx].reset_index(drop=True),
+                covariates,
+                n_boot=config.n_boot,
+                seed=derive_seed(seed, 4, i),
+                cluster=cluster,
+            )
+        except ValueError as exc:
+            skips.append(Skip("topics", f"prevalence_effects/{spec.spec}", str(exc), setting))
+            continue
+        effects.append(out.assign(model=f"{spec.subset}: {' + '.join(covariates)}"))
+    boot = {"n_boot": config.n_boot, "runs": runs, "units": units, "weights": weights}
+    national = (units["collection"] == "bundled") & (units["level"] == "national")
+    years = _years(national.to_numpy(dtype=bool), seed=derive_seed(seed, 5), **boot)
+    if years is None:
+        why = "no bundled national report among the units (collection == 'bundled' and level == 'national')"
+        skips.append(Skip("topics", "prevalence_national_years", why))
+    series = _series_years(seed=seed, **boot)
+    tables = {
+        "prevalence_groups": _concat(groups, meta),
+        "prevalence_effects": _concat(effects, meta),
+        "prevalence_years": _with_topic(series, meta),
     }
+    if years is not None:
+        tables["prevalence_national_years"] = _with_topic(years, meta)
+    return {k: v for k, v in tables.items() if v is not None}, skips
 
 
-STAGE_CODE = ("topics", "measures/dtm.py", "bootstrap.py", "io.py", "results.py", "stamps.py")
+def _concat(frames: list[pd.DataFrame], meta: pd.DataFrame) -> pd.DataFrame | None:
+    return _with_topic(pd.concat(frames, ignore_index=True), meta) if frames else None
+
+
+def _group_docvars(units: pd.DataFrame, config: TopicsConfig, skips: list[Skip]) -> list[str]:
+    """The ``group_by`` docvars that apply to ``units``; a skip for each of the others."""
+    from analysis.measures.applicability import distinct
+
+    kept = []
+    for i, by in enumerate(config.group_by):
+        setting = f'[topics] group_by[{i}] = "{by}"'
+        if by not in units.columns:
+            why = f"the {config.unit} units have no {by!r}"
+        else:
+            values = distinct(units[by])
+            why = ""
+            if not values:
+                why = f"no unit has a {by!r}"
+            elif len(values) < 2 and by != "doc_id":
+                why = f"every unit has {by} = {values[0]!r}; one group is the whole corpus"
+        if why:
+            skips.append(Skip("topics", f"prevalence_groups/{by}", why, setting))
+        else:
+            kept.append(by)
+    return kept
+
+
+_SUBSETS = {
+    "all": lambda level: np.ones(len(level), dtype=bool),
+    "national": lambda level: (level == "national").to_numpy(dtype=bool),
+    "subnational": lambda level: (level != "national").to_numpy(dtype=bool),
+}
+
+
+def _effect_plan(
+    units: pd.DataFrame,
+    subset: str,
+    covariates: tuple[str, ...],
+    setting: str,
+    skips: list[Skip],
+) -> tuple[np.ndarray, list[str]] | None:
+    """The unit rows and covariates of one effect, or None (with a skip) when it cannot run.
+
+    Covariates the unit lacks (``section`` of reports) or with fewer than two set values in
+    the subset are dropped, each with a skip saying so.
+    """
+    from analysis.measures.applicability import distinct
+
+    spec = f"{subset}: {' + '.join(covariates)}"
+    idx = np.flatnonzero(_SUBSETS[subset](units["level"]))
+    if not len(idx):
+        why = f"subset {subset!r} matches none of the {len(units)} units"
+        skips.append(Skip("topics", f"prevalence_effects/{spec}", why, setting))
+        return None
+    part = units.iloc[idx]
+    kept = []
+    for name in covariates:
+        if name not in part.columns:
+            continue  # a paragraph docvar of report units: left out as before
+        values = distinct(part[name])
+        if len(values) >= 2:
+            kept.append(name)
+            continue
+        shown = f"one value ({values[0]!r})" if values else "no value"
+        why = f"covariate {name!r} dropped from the model: {shown} in subset {subset!r}"
+        skips.append(Skip("topics", f"prevalence_effects/{spec}", why, setting))
+    if not kept:
+        why = f"no covariate with two or more values in subset {subset!r}"
+        skips.append(Skip("topics", f"prevalence_effects/{spec}", why, setting))
+        return None
+    return idx, kept
+
+
+def _years(
+    mask: np.ndarray,
+    *,
+    runs: list[np.ndarray],
+    units: pd.DataFrame,
+    weights: np.ndarray,
+    n_boot: int,
+    seed: int,
+) -> pd.DataFrame | None:
+    """Prevalence by year of the units of ``mask`` with a year (None when there is none)."""
+    from analysis.topics.prevalence import year_prevalence
+
+    if not (mask & units["year"].notna().to_numpy(dtype=bool)).any():
+        return None
+    idx = np.flatnonzero(mask)
+    return year_prevalence(
+        [r[idx] for r in runs],
+        units.iloc[idx],
+        n_boot=n_boot,
+        seed=seed,
+        weights=weights[idx],
+        scope=None,
+    )
+
+
+def _series_years(
+    *, runs: list[np.ndarray], units: pd.DataFrame, weights: np.ndarray, n_boot: int, seed: int
+) -> pd.DataFrame:
+    """Prevalence by year of every year series of the units (``series, kind, collection,
+    level, place, doc_type`` first), seeded by series id."""
+    from analysis.measures.series import series_members
+
+    members, _ = series_members(units)  # the series skipped are listed by measures
+    cols = ["series", "kind", "collection", "level", "place", "doc_type"]
+    frames = []
+    for sid, grp in members.groupby("series", sort=False):
+        mask = units["doc_id"].isin(set(grp["doc_id"])).to_numpy(dtype=bool)
+        key = zlib.crc32(str(sid).encode("utf-8"))
+        out = _years(
+            mask,
+            runs=runs,
+            units=units,
+            weights=weights,
+            n_boot=n_boot,
+            seed=derive_seed(seed, 6, key),
+        )
+        if out is not None and out["year"].nunique() >= 3:
+            info = grp.iloc[0]
+            frames.append(out.assign(**{c: info[c] for c in cols}))
+    if not frames:
+        return pd.DataFrame(columns=[*cols, "year", "topic"])
+    out = pd.concat(frames, ignore_index=True)
+    return out[cols + [c for c in out.columns if c not in cols]]
+
+
+STAGE_CODE = (
+    "topics",
+    "measures/dtm.py",
+    "measures/applicability.py",
+    "measures/series.py",
+    "skips.py",
+    "bootstrap.py",
+    "io.py",
+    "results.py",
+    "stamps.py",
+)
 
 
 @dataclass(frozen=True)
 class TopicsOutput:
     """What the topics stage writes: every file of ``topics/`` by name (tables as DataFrames,
-    JSON as dicts, the LDAvis page as HTML text), and the fitted result they come from."""
+    JSON as dicts, the LDAvis page as HTML text), and the fitted result they come from (None
+    when the corpus is too small for a topic model: then only the preprocessing log, the
+    dropped units and terms and ``skipped.csv`` are written)."""
 
-    result: TopicsResult
+    result: TopicsResult | None
     files: dict[str, Any]
 
 
@@ -265,7 +476,10 @@ def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
     from analysis.topics.ldavis import ldavis_page
 
     check_docvars(cfg, tokens.columns, stage="topics")
-    result = fit_topics(cfg, tokens)
+    try:
+        result = fit_topics(cfg, tokens)
+    except TopicsSkipped as skipped:
+        return TopicsOutput(result=None, files=_preprocessing_files(skipped.corpus, [skipped.skip]))
     tc = cfg.topics
     files: dict[str, Any] = {}
     selection = {**result.selection, "preprocessing": result.corpus.log.to_dict("records")}
@@ -285,8 +499,10 @@ def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
     for name in ("topics", "topic_terms", "stability"):
         files[f"{name}.csv"] = tables[name]
     files["doc_topics.parquet"] = tables["doc_topics"]
-    for name, df in prevalence_tables(result, tc, seed=cfg.seed).items():
+    prevalence, skips = prevalence_tables(result, tc, seed=cfg.seed)
+    for name, df in prevalence.items():
         files[f"{name}.csv"] = df
+    files[SKIPPED_FILE] = skip_table([*result.skips, *skips])
     stable = result.stability.table["stable"].to_numpy()
     labels = [
         f"{zh} | {en}" + ("" if ok else " (unstable)")
@@ -301,6 +517,16 @@ def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
         labels=labels,
     )
     return TopicsOutput(result=result, files=files)
+
+
+def _preprocessing_files(corpus: TopicCorpus, skips: list[Skip]) -> dict[str, Any]:
+    """The files of a topics stage that fitted no model."""
+    return {
+        "preprocessing.csv": corpus.log,
+        "dropped_units.csv": corpus.dropped.units,
+        "dropped_terms.csv": corpus.dropped.terms,
+        SKIPPED_FILE: skip_table(skips),
+    }
 
 
 def write_topics(output: TopicsOutput, results: Results, *, stamp: dict[str, Any]) -> list[Path]:

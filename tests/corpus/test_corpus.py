@@ -186,7 +186,9 @@ def test_masked_party_and_government_restored(cfg, corpus, tmp_path):
     for rel in targets:
         p = raw / rel
         p.write_text(re.sub("[党政]", "*", p.read_text(encoding="utf-8")), encoding="utf-8")
-    masked = ingest([raw], config=cfg, results=tmp_path / "results").documents.set_index("doc_id")
+    # a copy of data/raw is another collection, which data/metadata.csv does not describe
+    masked = ingest([raw], config=cfg, results=tmp_path / "results", collection="bundled")
+    masked = masked.documents.set_index("doc_id")
     truth = docs.set_index("doc_id")
     right = total = 0
     for doc_id in ("national_2024", "zhejiang_2025", "anhui_2026"):
@@ -225,14 +227,14 @@ def test_bad_input_never_stops_the_rest(cfg, tmp_path):
     (d / "notes.md").write_text("not a report")
     before = {p.name: p.read_bytes() for p in d.iterdir()}
     c = ingest([d], config=cfg, metadata=[], results=tmp_path / "results")
-    rep = c.report.set_index("file")
-    assert rep.loc["good.txt", "status"] == "accepted"
-    assert rep.loc["later_copy.txt", "reason"] == "duplicate of good.txt (identical bytes)"
-    assert rep.loc["empty.txt", "reason"] == "empty file (0 bytes)"
-    assert rep.loc["binary.txt", "reason"].startswith("binary file")
-    assert rep.loc["garbage.txt", "reason"].startswith("undecodable bytes")
-    assert rep.loc["english.txt", "reason"].startswith("no Chinese text")
-    assert rep.loc["notes.md", "status"] == "skipped"
+    rep = c.report.set_index("file")  # files of a user folder are named <collection>/<file>
+    assert rep.loc["bad/good.txt", "status"] == "accepted"
+    assert rep.loc["bad/later_copy.txt", "reason"] == "duplicate of bad/good.txt (identical bytes)"
+    assert rep.loc["bad/empty.txt", "reason"] == "empty file (0 bytes)"
+    assert rep.loc["bad/binary.txt", "reason"].startswith("binary file")
+    assert rep.loc["bad/garbage.txt", "reason"].startswith("undecodable bytes")
+    assert rep.loc["bad/english.txt", "reason"].startswith("no Chinese text")
+    assert rep.loc["bad/notes.md", "status"] == "skipped"
     assert len(c.documents) == 1
     assert {p.name: p.read_bytes() for p in d.iterdir()} == before  # raw files never modified
     from analysis.cli import main

@@ -285,7 +285,8 @@ def test_planted_term_tops_tfidf():
 
 def test_tfidf_table_names_places(measures):
     top = pd.read_csv(measures / "tfidf_top_terms.csv")
-    assert list(top.columns) == ["scope", "group", "rank", "term", "score", "count"]
+    assert list(top.columns) == ["collection", "scope", "group", "rank", "term", "score", "count"]
+    assert set(top["collection"]) == {"bundled"}
     assert {"report", "place", "province", "region", "level", "section"} <= set(top["scope"])
     jiaxing = top[(top["scope"] == "report") & (top["group"] == "jiaxing_2022")]
     assert "嘉兴" in set(jiaxing.nsmallest(5, "rank")["term"])
