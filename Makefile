@@ -13,14 +13,14 @@ CONFIG ?= params.toml
 PS     := $(BIN)/policyshift
 ARGS   := --results $(RESULTS) --config $(CONFIG)
 
-.PHONY: all install run ingest tokens measures topics figures test lint format bench clean
+.PHONY: all install run ingest tokens measures topics figures test lint format bench clean chromium
 
 all: run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,report]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,7 +40,19 @@ format: $(STAMP)
 # (built here with the same file targets, under build/fast/).
 FAST := tests/fast.toml
 
-test: lint
+# The report page is tested in headless Chromium from Debian's packages (tests/report/): installed
+# here when missing, as root (CI runs as root on a fresh machine); otherwise say how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (apt-get) for the report page test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: 'sudo apt-get update && sudo apt-get install -y chromium'" \
+	      "(tests/report/test_report_browser.py fails without it)"; \
+	  fi; }
+
+test: lint chromium
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory all RESULTS=build/fast CONFIG=$(FAST)
 	$(PS) lexicon-check --results build/fast --config $(FAST)

@@ -207,6 +207,15 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the report page of the results folder (skipped when up to date)."""
+    from analysis.pipeline import run_report
+
+    cfg, results = _setup(args)
+    _say(run_report(cfg, results, force=args.force))
+    return 0
+
+
 def _shown(path: Path) -> str:
     """``path`` relative to the current directory when inside it (for messages)."""
     try:
@@ -304,6 +313,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "kwic": (cmd_kwic, "every occurrence of a term with its context"),
     "topics": (cmd_topics, "fit LDA topic models: select K, stability, prevalence"),
     "figures": (cmd_figures, "draw every figure from the saved tables"),
+    "report": (cmd_report, "write the report page <results>/report/index.html"),
     "run": (
         cmd_run,
         "run every stage on PATHS (default: bundled corpus), skipping those up to date",
@@ -362,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", metavar="ID", help="figure id; repeat for several")
     p.add_argument("--out", metavar="DIR", help="output folder (default: config, figures/)")
     _common(p, stage=True)
+    _common(sub.add_parser("report", help=COMMANDS["report"][1]), stage=True)
     p = sub.add_parser("run", help=COMMANDS["run"][1])
     p.add_argument(
         "paths",
@@ -405,6 +416,12 @@ def main(argv: list[str] | None = None) -> int:
     from analysis.results import ResultsError
 
     args = build_parser().parse_args(argv)
+    # folders given on the command line are relative to the current directory (config paths
+    # are relative to the config's root)
+    if getattr(args, "results", None):
+        args.results = Path(args.results).absolute()
+    if args.command == "figures" and args.out:
+        args.out = Path(args.out).absolute()
     try:
         config_mod.load(getattr(args, "config", None))
         return COMMANDS[args.command][0](args)

@@ -250,6 +250,17 @@ def run_figures(
     return Outcome("figures", "ran", reasons, time.perf_counter() - t0, summary)
 
 
+def run_report(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
+    """Write the report page ``<results>/report/index.html`` unless it is up to date."""
+    from analysis.report.build import READS, compute_report, plan_report, write_report
+
+    def build(stamp: dict[str, Any]) -> str:
+        path = write_report(compute_report(results), results, stamp=stamp)
+        return f"{results.rel(path)} ({path.stat().st_size:,} bytes)"
+
+    return _run("report", results, READS, lambda: plan_report(cfg, results), build, force=force)
+
+
 def run_all(
     cfg: Config,
     results: Results,
@@ -261,8 +272,9 @@ def run_all(
     strict_metadata: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
 ) -> list[Outcome]:
-    """Run every stage in order (each skipped when up to date) on ``paths`` (default the
-    config's ``[ingest] raw``); ``report`` is called after each stage with its outcome."""
+    """Run ingest -> tokens -> measures -> topics -> figures -> report in order (each skipped
+    when up to date) on ``paths`` (default the config's ``[ingest] raw``); ``report`` is called
+    after each stage with its outcome."""
     outcomes = [
         run_ingest(
             cfg,
@@ -275,7 +287,7 @@ def run_all(
         )
     ]
     report(outcomes[-1])
-    for step in (run_tokens, run_measures, run_topics, run_figures):
+    for step in (run_tokens, run_measures, run_topics, run_figures, run_report):
         outcome = step(cfg, results, force=force)
         report(outcome)
         outcomes.append(outcome)

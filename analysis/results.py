@@ -7,6 +7,7 @@ A results folder holds one sub-folder per stage, each written as a whole::
     <results>/tables/    measures  concept_panel.*, keyness/<id>.csv, ...
     <results>/topics/    topics    model_selection.csv, topics.csv, doc_topics.parquet, ...
     <figures>/           figures   <id>.png, <id>.pdf, manifest.json (default: the repo's figures/)
+    <results>/report/    report    index.html: one self-contained page of the run
     <results>/manifest.json        every output with its sha256, config, code and inputs
 
 Each stage folder ends with ``stamp.json`` (see :mod:`analysis.stamps`): what the stage read, the
@@ -37,6 +38,7 @@ STAGE_DIRS: dict[str, str] = {
     "measures": "tables",
     "topics": "topics",
     "figures": "figures",
+    "report": "report",
 }
 STAGES: tuple[str, ...] = tuple(STAGE_DIRS)
 STAMP = "stamp.json"
@@ -281,8 +283,8 @@ class Results:
             outputs: dict[str, Any] = {}
             configs: dict[str, Any] = {}
             stages: dict[str, Any] = {}
-            for stage in STAGES[:-1]:
-                stamp = self.stamp(stage)
+            for stage in STAGES:
+                stamp = None if stage == "figures" else self.stamp(stage)  # own manifest.json
                 if stamp is None:
                     continue
                 folder = STAGE_DIRS[stage]
