@@ -119,6 +119,7 @@ def run_ingest(
         compute_corpus,
         ingest_sources,
         plan_ingest,
+        reference_cache,
         warn_metadata,
         write_corpus,
     )
@@ -135,6 +136,7 @@ def run_ingest(
             metadata=metadata,
             collection=collection,
             strict_metadata=strict_metadata,
+            cache_dir=reference_cache(results),
         )
         write_corpus(corpus, results, cfg, stamp=stamp)
         warn_metadata(corpus, results, cfg, metadata)
@@ -162,15 +164,17 @@ def run_ingest(
 
 def run_tokens(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
     """Segment the paragraphs unless the token table is up to date (reusing its cache)."""
-    from analysis.tokens.cache import compute_tokens, plan_tokens, write_tokens
+    from analysis.tokens.cache import compute_tokens, plan_tokens, tokens_input, write_tokens
 
     def build(stamp: dict[str, Any]) -> str:
+        paragraphs, dropped = tokens_input(cfg, results)
         tokens, key = compute_tokens(
-            results.paragraphs(), config=cfg.tokens, root=cfg.root, cache_dir=results.tokens_dir
+            paragraphs, config=cfg.tokens, root=cfg.root, cache_dir=results.tokens_dir
         )
-        write_tokens(tokens, key, results, stamp=stamp)
+        write_tokens(tokens, key, results, stamp=stamp, dropped=dropped)
         n = int(tokens["tokens"].map(len).sum())
-        return f"{len(tokens)} paragraphs, {n} tokens"
+        left_out = f"; {len(dropped)} duplicate report(s) left out" if len(dropped) else ""
+        return f"{len(tokens)} paragraphs, {n} tokens{left_out}"
 
     return _run(
         "tokens", results, ("ingest",), lambda: plan_tokens(cfg, results), build, force=force

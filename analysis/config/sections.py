@@ -57,6 +57,15 @@ from analysis.config.values import (
 SECTIONS = ("ingest", "tokens", "measures", "topics", "figures")
 
 
+def _reference_spec(value: Any) -> Any:
+    """``[ingest] restore_reference``: "bundled", "none" or a list of folders, nothing else."""
+    if value in ("bundled", "none") or (
+        isinstance(value, (list, tuple)) and all(isinstance(v, (str, PurePath)) for v in value)
+    ):
+        return value
+    raise ValueError("not a reference")
+
+
 @dataclass(frozen=True, config=_SECTION)
 class IngestConfig:
     """Settings of the ingest stage (raw files -> documents and paragraphs)."""
@@ -71,6 +80,15 @@ class IngestConfig:
     mask_min_confidence: Share = 0.6
     # Characters of context on each side used to score a masked character.
     mask_context: Count = 4
+    # A fill needs an n-gram of 3+ characters holding it seen at least this often.
+    mask_min_count: Count = 2
+    # Reference statistics for restoring masks besides the corpus itself: "bundled" (the
+    # repository's data/raw), "none", or a list of folders relative to the config root.
+    restore_reference: Annotated[
+        tuple[PathStr, ...] | Literal["bundled", "none"],
+        BeforeValidator(_reference_spec),
+        _Hint('"bundled", "none" or a list of folders, relative to the config root'),
+    ] = "bundled"
     # A report is flagged numbers_deleted when it has at least this many number gaps (突破亿元).
     numbers_deleted_min: Count = 3
     # A report needs at least this many Han characters; a file with fewer is rejected.
@@ -129,6 +147,9 @@ class TokenConfig:
     engine: Literal["rjieba", "jieba"] = "rjieba"
     # Threads for tokenize_many; 0 = os.cpu_count().
     workers: Int = Field(0, ge=0)
+    # Keep reports flagged duplicate_of (near-copies of an earlier report); by default they are
+    # left out from tokens onward and listed in tokens/dropped_reports.csv.
+    keep_duplicates: Bool = False
 
 
 _LOCAL = "level in ['prefecture', 'county-level']"

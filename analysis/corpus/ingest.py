@@ -31,7 +31,7 @@ import pandas as pd
 
 from analysis import io, stamps
 from analysis.config import Config
-from analysis.corpus import clean, restore, sections, split
+from analysis.corpus import clean, reference, restore, sections, split
 from analysis.corpus.decode import DecodeError, decode_bytes
 from analysis.corpus.infer import infer_metadata, load_gazetteer, place_fields
 from analysis.corpus.metadata import (
@@ -204,6 +204,7 @@ def plan_ingest(
     roots, meta_paths, gazetteer = ingest_sources(paths, config, metadata)
     files = [p for p, _ in discover(roots)]
     inputs = stamps.file_digests([*files, *meta_paths, gazetteer], config.root)
+    inputs.update(reference.reference_digests(config))
     values = stamps.config_values(config, ["ingest"])
     values["collections"] = [collection_name(root, collection) for root in roots]
     return stamps.make_stamp("ingest", config=values, code=STAGE_CODE, inputs=inputs)
@@ -239,6 +240,7 @@ def ingest(
         metadata=metadata,
         collection=collection,
         strict_metadata=strict_metadata,
+        cache_dir=reference_cache(results),
     )
     write_corpus(corpus, results, config, stamp=stamp)
     warn_metadata(corpus, results, config, metadata)
@@ -292,8 +294,10 @@ def compute_corpus(
     metadata: list[str | Path] | None = None,
     collection: str | None = None,
     strict_metadata: bool = False,
+    cache_dir: Path | None = None,
 ) -> Corpus:
-    """Read, clean, split and label every file under ``paths`` (nothing is written).
+    """Read, clean, split and label every file under ``paths`` (nothing is written but the
+    cache of the restoration reference in ``cache_dir``, see :func:`reference_cache`).
 
     Every report gets the ``collection`` docvar of its input root (:func:`collection_name`;
     ``collection`` names them all). The ``source_file`` of a report outside the bundled
@@ -360,7 +364,7 @@ def compute_corpus(
             status="accepted" if len(parts) == 1 else f"split into {len(parts)}", reports=len(parts)
         )
 
-    restorations = _restore(reports, cfg.mask_min_confidence, cfg.mask_context)
+    restorations = _restore(reports, config, cache_dir=cache_dir)
     for rep in reports:
         _attach_metadata(rep, tables, gazetteer)
     _assign_ids(reports)
@@ -372,6 +376,7 @@ def compute_corpus(
     for row in report_rows:
         ids = documents.loc[documents["source_file"] == row["file"], "doc_id"].tolist()
         row["doc_ids"] = " ".join(ids)
+        row["reason"] = row["reason"] or _duplicate_reason(documents, str(row["file"]))
 
     report = pd.DataFrame(report_rows)
     rules = _rule_table(reports, documents)
@@ -388,6 +393,9 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
     text, n_t2s, found = clean.to_simplified(text, min_chars=cfg.t2s_min_chars)
     page = text
     text, page_counts, _removed = clean.clean_page(text)
+    text, copies = split.drop_repeated_copies(text)
+    if copies:
+        page_counts["repeated_copy"] += len(copies.replace("\n", ""))
     n_han = clean.count_han(text)
     if n_han < cfg.min_han_chars:
         row.update(status="rejected", reason=f"no Chinese text ({n_han} Han characters)")
@@ -413,8 +421,29 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
     return out
 
 
-def _restore(reports: list[_Report], min_conf: float, context: int) -> pd.DataFrame:
-    """Restore masked characters in every report from statistics of the whole corpus."""
+def reference_cache(results: Results) -> Path:
+    """Where ingest caches the cleaned reference texts of restoration (under ``results``)."""
+    return results.path(".cache/restore_reference")
+
+
+def _reference_reader(config: Config) -> reference.Reader:
+    """Clean and split a reference file exactly as ingest does; its report texts."""
+
+    def read(data: bytes, rel: str) -> list[str]:
+        try:
+            parts = _read_file(data, rel, io.sha256_bytes(data), config, {})
+        except DecodeError:
+            return []
+        return ["\n".join(r.paragraphs) for r in parts]
+
+    return read
+
+
+def _restore(reports: list[_Report], config: Config, *, cache_dir: Path | None) -> pd.DataFrame:
+    """Restore masked characters in every report from n-gram statistics of the reports of its
+    collection and of the reference texts (:mod:`analysis.corpus.reference`, read only when a
+    mask exists), so that adding a user's folder never changes a bundled report's restoration."""
+    cfg = config.ingest
     rows: list[dict[str, object]] = []
     masked = [r for r in reports if any(restore.masked_offsets(p) for p in r.paragraphs)]
     if not masked:
@@ -430,10 +459,31 @@ def _restore(reports: list[_Report], min_conf: float, context: int) -> pd.DataFr
                 "context",
             ]
         )
-    index = restore.NgramIndex(["\n".join(r.paragraphs) for r in reports])
+    members: dict[object, list[_Report]] = {}
+    for rep in reports:
+        members.setdefault(rep.meta["collection"], []).append(rep)
+    masked_in = {r.meta["collection"] for r in masked}
+    shas = {c: {r.source_sha256 for r in members[c]} for c in masked_in}
+    in_all = set.intersection(*shas.values())  # reference files no index needs
+    ref = reference.load_reference(
+        config, _reference_reader(config), cache_dir=cache_dir, skip_sha256=in_all
+    )
+    indexes = {}
+    for c in sorted(masked_in, key=str):
+        texts = ["\n".join(r.paragraphs) for r in members[c]]
+        mine = ["\n".join(r.paragraphs) for r in masked if r.meta["collection"] == c]
+        # sorted: the same texts give the same index whichever of them are corpus or reference
+        usable = reference.usable_reference(ref, shas[c], mine)
+        indexes[c] = restore.NgramIndex(sorted([*texts, *usable]))
     for rep in progress(masked, "ingest: restore masked characters"):
         text = "\n".join(rep.paragraphs)
-        new, recs = restore.restore_masks(text, index, min_confidence=min_conf, context=context)
+        new, recs = restore.restore_masks(
+            text,
+            indexes[rep.meta["collection"]],
+            min_confidence=cfg.mask_min_confidence,
+            context=cfg.mask_context,
+            min_count=cfg.mask_min_count,
+        )
         rep.paragraphs = new.split("\n")
         starts = [0]
         for p in rep.paragraphs[:-1]:
@@ -631,7 +681,7 @@ def _flag_duplicates(documents: pd.DataFrame, threshold: float) -> None:
     """Set ``duplicate_of`` when most of a report's sentences occur in an earlier report."""
     seen: dict[str, str] = {}
     for i, row in documents.iterrows():
-        sents = {s for s in re.split(r"[。!?\n]", row["text"]) if len(s) >= 15}
+        sents = split.sentences(row["text"])
         if not sents:
             continue
         hits = Counter(seen[s] for s in sents if s in seen)
@@ -641,6 +691,17 @@ def _flag_duplicates(documents: pd.DataFrame, threshold: float) -> None:
                 documents.at[i, "duplicate_of"] = other
         for s in sents:
             seen.setdefault(s, row["doc_id"])
+
+
+def _duplicate_reason(documents: pd.DataFrame, file: str) -> str:
+    """The ingest report's note on a file holding reports flagged ``duplicate_of``, or ``""``."""
+    mine = documents[(documents["source_file"] == file) & documents["duplicate_of"].notna()]
+    if mine.empty:
+        return ""
+    pairs = ", ".join(
+        f"{d} duplicate_of {o}" for d, o in zip(mine["doc_id"], mine["duplicate_of"], strict=True)
+    )
+    return f"{pairs}: excluded from tokens onward ([tokens] keep_duplicates = true keeps it)"
 
 
 def _rule_table(reports: list[_Report], documents: pd.DataFrame) -> pd.DataFrame:

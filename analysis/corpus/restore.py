@@ -1,21 +1,27 @@
-"""Restore masked characters (``*`` standing for a censored character such as 党 or 政) from the
-corpus's own statistics.
+"""Restore masked characters (``*`` standing for a censored character such as 党 or 政) from
+character n-gram statistics of the corpus and of a reference corpus (by default the bundled
+reports; see :mod:`analysis.corpus.reference`).
 
-Context evidence: the candidates are the Han characters seen in the corpus between the mask's
-two neighbours, after its two left neighbours or before its two right neighbours. A candidate's
-score sums the corpus counts of every window of 3 to 5 characters around the mask with the
-candidate filled in (``财c策``, ``的财c``, ``c策利率`` …), counted in a character n-gram index of
-the corpus, each weighted by 4 ** length and doubled when it has context on both sides, so that
-long two-sided matches dominate (an interpolated back-off). Windows containing another unresolved
-``*`` are skipped.
+Context evidence: a character 5-gram language model with stupid back-off (Brants et al. 2007,
+back-off factor 0.4) over the counts of an :class:`NgramIndex`. A candidate ``c`` for the mask at
+``pos`` is scored by the log-probability of the text around it with ``c`` filled in: the sum of
+``log S(x_i | 4 characters before x_i)`` for ``i`` from ``pos`` up to ``context`` characters to
+the right, so that both sides count (``财c策`` is the history of 策). Histories stop at another
+unresolved ``*``, and the sum stops before the next one. Candidates are the Han characters seen
+in the index between the mask's two neighbours, after its two left neighbours or before its two
+right neighbours, plus the characters of the censor prior.
 
-Censor prior: a censor masks a few characters (党, 政, …), not any character. A first pass
-decides nothing; it collects the restorations with strong evidence (confidence >= 0.9 and a
-winning window seen at least 5 times), whose characters give a smoothed prior over what this
-document's masks stand for. Later passes multiply the context score by that prior (unseen
-characters get a hundredth of the smallest prior) and restore a mask when the best character's
-share of the total is at least ``min_confidence``; they repeat so that a restored neighbour
-helps the next mask. Every decision is recorded with its confidence and runner-up.
+Censor prior: a censor masks a few characters (党, 政, ...), not any character. The prior over
+what one text's masks stand for is estimated by EM from every mask's context distribution (each
+round: the mean posterior, smoothed by one pseudo-mask spread over all candidates).
+
+Decisions: posterior = context distribution x prior, renormalized. A mask is filled when its best
+character has posterior share ``>= min_confidence`` *and* the evidence for it is real: some
+n-gram of 3+ characters spanning the mask with the character filled in occurs at least
+``min_count`` times in the index, with context on both sides. The surest masks are decided first:
+a pass fills every confident mask whose context holds no other unresolved mask, else the single
+most confident one, and the next pass rescores its neighbours. Unresolved masks keep ``*``.
+Every decision is recorded with its confidence and runner-up.
 """
 
 from __future__ import annotations
@@ -28,12 +34,18 @@ import numpy as np
 MASK = "*"
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier of the polynomial n-gram hash
 _MASK_RE = re.compile(r"(?<=[\u4e00-\u9fff])\*|\*(?=[\u4e00-\u9fff])")
+_ORDER = 5  # longest n-gram counted (history of 4 characters)
+_BACKOFF = 0.4  # stupid back-off factor
+_PRIOR_MIN = 1e-3
+# The log-scores of overlapping windows are not independent evidence: they are scaled by this.
+_TEMPERATURE = 0.5
+_STRENGTH = 1.0  # pseudo-masks smoothing the censor prior  # characters with at least this censor prior are always candidates
 
 
 @dataclass(frozen=True)
 class Restoration:
     """One masked position: its offset in the text, the character chosen (or ``*``), the
-    confidence (share of score, 0-1) and the runner-up."""
+    confidence (posterior share, 0-1) and the runner-up."""
 
     offset: int
     char: str
@@ -43,12 +55,16 @@ class Restoration:
 
 
 class NgramIndex:
-    """Counts of character n-grams (n = 3, 4, 5) of a corpus, as sorted 64-bit hash arrays."""
+    """Counts of character n-grams (n = 1 to 5) of a list of texts, as sorted 64-bit hashes.
+
+    Texts are joined by newlines, so no n-gram spans two texts' characters without one.
+    """
 
     def __init__(self, texts: list[str]) -> None:
         joined = "\n".join(texts)
         codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        self._sorted = {n: np.sort(_hash_array(codes, n)) for n in (3, 4, 5)}
+        self._sorted = {n: np.sort(_hash_array(codes, n)) for n in range(1, _ORDER + 1)}
+        self.n_chars = len(codes)
         # trigram keys (left, right, middle) for candidate generation
         a, b, c = codes[:-2], codes[1:-1], codes[2:]
         self._around = np.unique((a << np.uint64(42)) | (c << np.uint64(21)) | b)
@@ -56,13 +72,18 @@ class NgramIndex:
         self._before = np.unique((b << np.uint64(42)) | (c << np.uint64(21)) | a)
 
     def count(self, gram: str) -> int:
-        """Occurrences of ``gram`` (3 to 5 characters) in the corpus."""
-        table = self._sorted[len(gram)]
-        h = np.uint64(_hash_str(gram))
-        return int(np.searchsorted(table, h, "right") - np.searchsorted(table, h, "left"))
+        """Occurrences of ``gram`` (1 to 5 characters) in the texts."""
+        return int(self.counts(np.array([_hash_str(gram)], dtype=np.uint64), len(gram))[0])
+
+    def counts(self, hashes: np.ndarray, n: int) -> np.ndarray:
+        """Occurrences of each n-gram whose :func:`_hash_str` is in ``hashes`` (int64 array)."""
+        table = self._sorted[n]
+        keys, where = np.unique(hashes, return_inverse=True)  # sorted queries search faster
+        found = np.searchsorted(table, keys, "right") - np.searchsorted(table, keys, "left")
+        return found[where.reshape(-1)]
 
     def candidates(self, left_char: str, right_char: str) -> set[str]:
-        """Han characters seen between ``left_char`` and ``right_char`` in the corpus."""
+        """Han characters seen between ``left_char`` and ``right_char`` in the texts."""
         return self._middles(self._around, left_char, right_char)
 
     def one_sided_candidates(self, left: str, right: str) -> set[str]:
@@ -88,7 +109,7 @@ _M64 = (1 << 64) - 1
 
 def _hash_array(codes: np.ndarray, n: int) -> np.ndarray:
     """Polynomial hash of every n-gram of ``codes`` (uint64, wrapping arithmetic)."""
-    h = np.zeros(len(codes) - n + 1, dtype=np.uint64)
+    h = np.zeros(max(len(codes) - n + 1, 0), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(n):
             h = h * _P + codes[j : len(codes) - n + 1 + j] + np.uint64(1)
@@ -108,51 +129,98 @@ def masked_offsets(text: str) -> list[int]:
     return [m.start() for m in _MASK_RE.finditer(text)]
 
 
+@dataclass(frozen=True)
+class _Evidence:
+    """Context distribution of one mask (candidate -> share, summing to 1) and, per candidate,
+    the largest count of a two-sided n-gram (3+ characters) spanning the mask."""
+
+    shares: dict[str, float]
+    support: dict[str, int]
+
+
 def restore_masks(
     text: str,
     index: NgramIndex,
     *,
     min_confidence: float = 0.8,
     context: int = 4,
-    passes: int = 4,
+    min_count: int = 2,
+    passes: int | None = None,
 ) -> tuple[str, list[Restoration]]:
     """Fill masked ``*`` characters of ``text`` using ``index``; see the module docstring.
 
-    Returns the restored text and one :class:`Restoration` per masked position (unresolved
-    ones keep ``char='*'``), ordered by offset.
+    ``min_count``: a fill needs a two-sided n-gram of 3+ characters with it seen at least this
+    often. ``passes`` bounds the rounds of decisions (default: one per mask). Returns the
+    restored text and one :class:`Restoration` per masked position (unresolved ones keep
+    ``char='*'``), ordered by offset.
     """
     chars = list(text)
     offsets = masked_offsets(text)
-    strong: list[str] = []
-    for pos in offsets:  # pass 0: estimate the censor prior only
-        scores, best_count = _context_scores(index, chars, pos, context)
-        best, conf, _ = _rank(scores)
-        if best is not None and conf >= 0.9 and best_count >= 5:
-            strong.append(best)
-    prior = _prior(strong)
-    done: dict[int, Restoration] = {}
-    for _ in range(passes):
-        progress = False
-        for pos in offsets:
-            if pos in done and done[pos].char != MASK:
-                continue
-            scores, _ = _context_scores(index, chars, pos, context)
-            if prior:
-                floor = min(prior.values()) / 100
-                scores = {c: w * prior.get(c, floor) for c, w in scores.items()}
-            best, conf, second = _rank(scores)
-            left = "".join(chars[max(0, pos - context) : pos])
-            right = "".join(chars[pos + 1 : pos + 1 + context])
-            ctx = f"{left}[{best or MASK}]{right}"
-            if best is not None and conf >= min_confidence:
-                chars[pos] = best
-                done[pos] = Restoration(pos, best, conf, ctx, second)
-                progress = True
-            else:
-                done[pos] = Restoration(pos, MASK, conf, ctx, best or "")
-        if not progress:
+    cache: dict[tuple[str, str, tuple[str, ...]], _Evidence] = {}
+
+    def evidence(pos: int, extra: tuple[str, ...] = ()) -> _Evidence:
+        left, right = _sides(chars, pos, context)
+        key = (left, right, extra)
+        if key not in cache:
+            cache[key] = _lm_evidence(index, left, right, extra)
+        return cache[key]
+
+    first = [evidence(pos).shares for pos in offsets]
+    prior = _censor_prior(first)
+    extra = tuple(sorted(c for c, p in prior.items() if p >= _PRIOR_MIN))
+    own = {
+        pos: _leave_one_out(prior, q, len(offsets)) for pos, q in zip(offsets, first, strict=True)
+    }
+    decisions: dict[tuple[int, str, str], tuple[str | None, float, str, bool]] = {}
+
+    def decide(pos: int) -> tuple[str | None, float, str, bool]:
+        """Best fill, its confidence, the runner-up, and whether it may be filled."""
+        key = (pos, *_sides(chars, pos, context))
+        if key not in decisions:
+            ev = evidence(pos, extra)
+            post = _normalized({c: w * own[pos].get(c, 0.0) for c, w in ev.shares.items()})
+            best, conf, second = _rank(post)
+            ok = best is not None and conf >= min_confidence and ev.support[best] >= min_count
+            decisions[key] = (best, conf, second, ok)
+        return decisions[key]
+
+    open_ = set(offsets)
+    last: dict[int, tuple[str | None, float, str]] = {}
+    for _ in range(passes or len(offsets) + 1):
+        ranked: list[tuple[float, int, str]] = []
+        for pos in sorted(open_):
+            best, conf, second, ok = decide(pos)
+            last[pos] = (best, conf, second)
+            if ok and best is not None:
+                ranked.append((conf, pos, best))
+        if not ranked:
             break
-    return "".join(chars), [done[p] for p in sorted(done)]
+        clear = [r for r in ranked if not _near_open(r[1], open_, context)]
+        chosen = clear or [max(ranked, key=lambda r: (r[0], -r[1]))]
+        for _conf, pos, best in chosen:
+            chars[pos] = best
+            open_.discard(pos)
+    out: list[Restoration] = []
+    for pos in offsets:
+        best, conf, second = last.get(pos, (None, 0.0, ""))
+        left, right = _sides(chars, pos, context)
+        if pos in open_:
+            ctx = f"{left}[{MASK}]{right}"
+            out.append(Restoration(pos, MASK, conf, ctx, best or ""))
+        else:
+            out.append(Restoration(pos, chars[pos], conf, f"{left}[{chars[pos]}]{right}", second))
+    return "".join(chars), out
+
+
+def _sides(chars: list[str], pos: int, context: int) -> tuple[str, str]:
+    left = "".join(chars[max(0, pos - context) : pos])
+    right = "".join(chars[pos + 1 : pos + 1 + context])
+    return left, right
+
+
+def _near_open(pos: int, open_: set[int], context: int) -> bool:
+    """True when another unresolved mask lies within ``context`` characters of ``pos``."""
+    return any(p != pos and abs(p - pos) <= context for p in open_)
 
 
 def _rank(scores: dict[str, float]) -> tuple[str | None, float, str]:
@@ -160,44 +228,109 @@ def _rank(scores: dict[str, float]) -> tuple[str | None, float, str]:
         return None, 0.0, ""
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     second = ranked[1][0] if len(ranked) > 1 else ""
-    return ranked[0][0], ranked[0][1] / sum(scores.values()), second
+    total = sum(scores.values())
+    return ranked[0][0], (ranked[0][1] / total if total else 0.0), second
 
 
-def _prior(chars: list[str]) -> dict[str, float]:
-    """Smoothed share of each character among strong restorations (add-0.5)."""
-    counts: dict[str, int] = {}
-    for c in chars:
-        counts[c] = counts.get(c, 0) + 1
-    total = sum(counts.values()) + 0.5 * len(counts)
-    return {c: (n + 0.5) / total for c, n in counts.items()}
+def _normalized(scores: dict[str, float]) -> dict[str, float]:
+    total = sum(scores.values())
+    return {c: w / total for c, w in scores.items()} if total else {}
 
 
-def _context_scores(
-    index: NgramIndex, chars: list[str], pos: int, context: int
-) -> tuple[dict[str, float], int]:
-    """Candidate -> interpolated window score, and the largest single window count seen."""
-    left = "".join(chars[max(0, pos - context) : pos])
-    right = "".join(chars[pos + 1 : pos + 1 + context])
-    cands = index.one_sided_candidates(left, right)
-    if left and right and MASK not in (left[-1], right[0]):
+def _censor_prior(
+    contexts: list[dict[str, float]], *, strength: float = _STRENGTH, rounds: int = 20
+) -> dict[str, float]:
+    """What the masks of one text stand for: the mixing weights of the masked characters,
+    estimated by EM from each mask's context distribution ``contexts[m]`` (candidate -> share).
+
+    Each round sets the prior to the mean posterior (context share x prior, renormalized per
+    mask), smoothed by ``strength`` pseudo-masks spread evenly over every candidate seen.
+    """
+    cands = sorted({c for q in contexts for c in q})
+    if not cands:
+        return {}
+    prior = dict.fromkeys(cands, 1.0 / len(cands))
+    for _ in range(rounds):
+        totals = dict.fromkeys(cands, strength / len(cands))
+        for q in contexts:
+            post = _normalized({c: w * prior[c] for c, w in q.items()})
+            for c, w in post.items():
+                totals[c] += w
+        norm = len(contexts) + strength
+        prior = {c: v / norm for c, v in totals.items()}
+    return prior
+
+
+def _leave_one_out(prior: dict[str, float], q: dict[str, float], n: int) -> dict[str, float]:
+    """The censor prior without the mask whose posterior is ``q x prior`` (one of ``n``), so
+    that no mask votes for its own fill (keeps the pseudo-mask smoothing)."""
+    if not prior:
+        return {}
+    post = _normalized({c: w * prior.get(c, 0.0) for c, w in q.items()})
+    norm = n + _STRENGTH
+    floor = _STRENGTH / len(prior) / norm
+    return {c: max(p - post.get(c, 0.0) / norm, floor) for c, p in prior.items()}
+
+
+def _lm_evidence(index: NgramIndex, left: str, right: str, extra: tuple[str, ...]) -> _Evidence:
+    """Context distribution of a mask between ``left`` and ``right`` (see the module docstring).
+
+    ``left``/``right`` are cut at the nearest other mask; ``extra`` candidates are always scored.
+    """
+    left = left.rsplit(MASK, 1)[-1]
+    right = right.split(MASK, 1)[0]
+    cands = index.one_sided_candidates(left, right) | set(extra)
+    if left and right:
         cands |= index.candidates(left[-1], right[0])
-    scores: dict[str, float] = {}
-    best_count = 0
-    for cand in cands:
-        total = 0.0
-        for n in (3, 4, 5):
-            for k in range(n):  # k characters of left context, n - 1 - k of right context
-                r = n - 1 - k
-                if k > len(left) or r > len(right):
-                    continue
-                gram = (left[len(left) - k :] if k else "") + cand + right[:r]
-                if MASK in gram:
-                    continue
-                c = index.count(gram)
-                if c:
-                    total += c * 4.0**n * (2.0 if k and r else 1.0)
-                    if k and r:
-                        best_count = max(best_count, c)
-        if total:
-            scores[cand] = total
-    return scores, best_count
+    if not cands:
+        return _Evidence({}, {})
+    names = sorted(cands)
+    k, m = len(left), len(names)
+    seq = np.empty((m, k + 1 + len(right)), dtype=np.uint64)
+    seq[:, :k] = [ord(ch) for ch in left] if k else 0
+    seq[:, k] = [ord(c) for c in names]
+    seq[:, k + 1 :] = [ord(ch) for ch in right] if right else 0
+    log_score = np.zeros(m)
+    support = np.zeros(m, dtype=np.int64)
+    for i in range(k, seq.shape[1]):  # each character from the mask to the right context's end
+        log_score += np.log(_backoff_prob(index, seq, i))
+    for start in range(max(0, k - _ORDER + 1), k + 1):  # n-grams of 3+ characters holding c
+        for stop in range(max(start + 3, k + 1), min(start + _ORDER, seq.shape[1]) + 1):
+            found = index.counts(_hash_cols(seq, start, stop), stop - start)
+            support = np.maximum(support, found)
+    log_score *= _TEMPERATURE
+    log_score -= log_score.max()
+    weights = np.exp(log_score)
+    shares = weights / weights.sum()
+    return _Evidence(
+        {c: float(s) for c, s in zip(names, shares, strict=True)},
+        {c: int(s) for c, s in zip(names, support, strict=True)},
+    )
+
+
+def _backoff_prob(index: NgramIndex, seq: np.ndarray, i: int) -> np.ndarray:
+    """Stupid back-off probability of column ``i`` of ``seq`` given up to 4 columns before it
+    (one value per row); unseen characters get a count of 0.5 among all characters."""
+    m = seq.shape[0]
+    prob = np.zeros(m)
+    found = np.zeros(m, dtype=bool)
+    factor = 1.0
+    for n in range(min(_ORDER, i + 1), 1, -1):
+        num = index.counts(_hash_cols(seq, i - n + 1, i + 1), n)
+        den = index.counts(_hash_cols(seq, i - n + 1, i), n - 1)
+        hit = ~found & (num > 0)
+        prob[hit] = factor * num[hit] / np.maximum(den[hit], 1)
+        found |= hit
+        factor *= _BACKOFF
+    uni = index.counts(_hash_cols(seq, i, i + 1), 1)
+    prob[~found] = factor * np.maximum(uni[~found], 0.5) / max(index.n_chars, 1)
+    return prob
+
+
+def _hash_cols(seq: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """:func:`_hash_array` of columns ``start:stop`` of each row of ``seq``."""
+    h = np.zeros(seq.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(start, stop):
+            h = h * _P + seq[:, j] + np.uint64(1)
+    return h

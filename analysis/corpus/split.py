@@ -64,6 +64,46 @@ def split_reports(text: str, *, min_han: int = 200) -> list[Part]:
     return merged or [Part(parts[0].title, text)]
 
 
+def drop_repeated_copies(text: str, *, min_run: int = 10, min_chars: int = 15) -> tuple[str, str]:
+    """Remove later copies of a text repeated within one page (a web page saved several times).
+
+    A copy is a run of at least ``min_run`` consecutive long lines (``min_chars``+ characters,
+    blank and short lines in between ignored) equal, in order, to an earlier run; the lines
+    from its first to its last long line are removed, so the first copy stays whole. Different
+    reports of a compilation never share such a run. Returns ``(text, removed)``.
+    """
+    lines = text.split("\n")
+    long_at = [i for i, line in enumerate(lines) if len(line.strip()) >= min_chars]
+    seq = [lines[i].strip() for i in long_at]
+    first: dict[str, int] = {}
+    drop = [False] * len(lines)
+    j = 0
+    while j < len(seq):
+        i = first.get(seq[j])
+        if i is not None and i < j:
+            n = 0
+            while j + n < len(seq) and i + n < j and seq[i + n] == seq[j + n]:
+                n += 1
+            if n >= min_run:
+                for k in range(long_at[j], long_at[j + n - 1] + 1):
+                    drop[k] = True
+                j += n
+                continue
+        first.setdefault(seq[j], j)
+        j += 1
+    if not any(drop):
+        return text, ""
+    kept = "\n".join(x for x, d in zip(lines, drop, strict=True) if not d)
+    removed = "\n".join(x for x, d in zip(lines, drop, strict=True) if d)
+    return kept, removed
+
+
+def sentences(text: str, *, min_chars: int = 15) -> set[str]:
+    """The distinct sentences of ``text`` (cut at 。 ! ? and line breaks) of ``min_chars`` or
+    more characters: the unit of near-duplicate detection."""
+    return {s for s in re.split(r"[。!?！？\n]", text) if len(s) >= min_chars}
+
+
 def _n_han(text: str) -> int:
     return sum("\u4e00" <= c <= "\u9fff" for c in text)
 

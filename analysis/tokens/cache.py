@@ -18,10 +18,13 @@ from analysis import stamps
 from analysis.config import Config, TokenConfig
 from analysis.io import sha256_file, write_parquet, write_text
 from analysis.results import Results
+from analysis.skips import SKIPPED_FILE, Skip, skip_table
 from analysis.tokens.segment import TOKEN_COLUMNS, Tokenizer
 
 TOKENS_FILE = "tokens.parquet"
 KEY_FILE = "tokens.key"
+DROPPED_FILE = "dropped_reports.csv"
+DROPPED_COLUMNS = ["doc_id", "source_file", "part", "duplicate_of", "paragraphs", "reason"]
 STAGE_CODE = ("tokens", "io.py", "results.py", "stamps.py")
 
 
@@ -38,6 +41,60 @@ def corpus_key(paragraphs: pd.DataFrame, fingerprint: str) -> str:
         hashed = pd.util.hash_pandas_object(paragraphs[carried], index=False)
         h.update(hashed.to_numpy().tobytes())
     return h.hexdigest()
+
+
+def select_paragraphs(
+    paragraphs: pd.DataFrame, documents: pd.DataFrame, *, keep_duplicates: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paragraphs the tokens stage segments, and the reports it leaves out with the reason.
+
+    Reports with ``duplicate_of`` set (most of their sentences occur in an earlier report:
+    the same report in two files, or a copy in one page) are excluded from tokens onward, so
+    from every downstream table, unless ``keep_duplicates``. Returns the kept paragraphs (same
+    columns, order kept) and one row per excluded report (:data:`DROPPED_COLUMNS`).
+    """
+    dup = documents[documents["duplicate_of"].notna()] if not keep_duplicates else documents[:0]
+    drop = set(dup["doc_id"])
+    n_par = paragraphs["doc_id"].value_counts()
+    dropped = pd.DataFrame(
+        {
+            "doc_id": dup["doc_id"],
+            "source_file": dup["source_file"],
+            "part": dup["part"],
+            "duplicate_of": dup["duplicate_of"],
+            "paragraphs": [int(n_par.get(d, 0)) for d in dup["doc_id"]],
+            "reason": [
+                f"near-duplicate of {d}: excluded from tokens onward "
+                "([tokens] keep_duplicates = true keeps it)"
+                for d in dup["duplicate_of"]
+            ],
+        },
+        columns=DROPPED_COLUMNS,
+    ).reset_index(drop=True)
+    kept = paragraphs[~paragraphs["doc_id"].isin(drop)] if drop else paragraphs
+    return kept.reset_index(drop=True), dropped
+
+
+def tokens_input(config: Config, results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`select_paragraphs` on the corpus tables of ``results`` with ``config``'s
+    ``[tokens] keep_duplicates``."""
+    documents = results.documents(columns=["doc_id", "source_file", "part", "duplicate_of"])
+    return select_paragraphs(
+        results.paragraphs(), documents, keep_duplicates=config.tokens.keep_duplicates
+    )
+
+
+DUPLICATES_KEY = "corpus/documents.parquet#duplicate_of"
+
+
+def duplicates_digest(results: Results) -> str:
+    """sha256 of the ``doc_id, duplicate_of`` pairs of the corpus (the part of the documents
+    table the tokens stage reads), ``"missing"`` without a corpus."""
+    if not results.documents_path.is_file():
+        return "missing"
+    docs = results.documents(columns=["doc_id", "duplicate_of"])
+    pairs = sorted((str(d), str(o)) for d, o in docs.itertuples(index=False) if pd.notna(o))
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode()).hexdigest()
 
 
 def read_cached(cache_dir: Path, key: str) -> pd.DataFrame | None:
@@ -117,18 +174,34 @@ def plan_tokens(config: Config, results: Results) -> dict[str, Any]:
         "tokens",
         config=stamps.config_values(config, ["tokens"]),
         code=STAGE_CODE,
-        upstream=stamps.file_digests([results.paragraphs_path], results.root),
+        upstream={
+            **stamps.file_digests([results.paragraphs_path], results.root),
+            DUPLICATES_KEY: duplicates_digest(results),
+        },
         inputs=stamps.file_digests(files, config.root),
         corpus_hash=results.corpus_hash(),
     )
 
 
 def write_tokens(
-    tokens: pd.DataFrame, key: str, results: Results, *, stamp: dict[str, Any]
+    tokens: pd.DataFrame,
+    key: str,
+    results: Results,
+    *,
+    stamp: dict[str, Any],
+    dropped: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Write ``tokens/tokens.parquet`` and its cache key as the stage folder, ``stamp`` last."""
+    """Write ``tokens/tokens.parquet`` and its cache key as the stage folder, ``stamp`` last,
+    with the reports left out (``dropped_reports.csv``, also as ``skipped.csv`` records)."""
+    dropped = pd.DataFrame(columns=DROPPED_COLUMNS) if dropped is None else dropped
+    skips = [
+        Skip("tokens", f"report {d}", reason, "[tokens] keep_duplicates")
+        for d, reason in zip(dropped["doc_id"], dropped["reason"], strict=True)
+    ]
     with results.write_stage("tokens", reads=["ingest"]) as out:
         _write_cache(tokens, key, out.path(TOKENS_FILE), out.path(KEY_FILE))
+        out.csv(dropped, DROPPED_FILE)
+        out.csv(skip_table(skips), SKIPPED_FILE)
         out.stamp = stamp
     return out.final_paths()
 
