@@ -374,9 +374,11 @@ def compute_corpus(
         check_metadata(template)
     _flag_duplicates(documents, cfg.duplicate_overlap)
     for row in report_rows:
-        ids = documents.loc[documents["source_file"] == row["file"], "doc_id"].tolist()
-        row["doc_ids"] = " ".join(ids)
-        row["reason"] = row["reason"] or _duplicate_reason(documents, str(row["file"]))
+        mine = (documents["source_file"] == row["file"]) & (
+            documents["collection"] == row["collection"]
+        )
+        row["doc_ids"] = " ".join(documents.loc[mine, "doc_id"])
+        row["reason"] = row["reason"] or _duplicate_reason(documents[mine])
 
     report = pd.DataFrame(report_rows)
     rules = _rule_table(reports, documents)
@@ -493,6 +495,7 @@ def _restore(reports: list[_Report], config: Config, *, cache_dir: Path | None) 
             rows.append(
                 {
                     "source_file": rep.source_file,
+                    "collection": rep.meta["collection"],
                     "part": rep.part,
                     "paragraph": para,
                     "offset": r.offset - starts[para],
@@ -576,7 +579,8 @@ def _assign_ids(reports: list[_Report]) -> None:
     hold ``__``), so it does not depend on what else is ingested; a stem that loses non-ASCII
     characters gets a short hash of the file name. A ``doc_id`` that two metadata rows give to
     different reports raises :class:`MetadataError`."""
-    per_file = Counter(r.source_file for r in reports)
+    # a user folder named like a part of data/raw ("local") may repeat a bundled file name
+    per_file = Counter((r.meta.get("collection"), r.source_file) for r in reports)
     given: dict[str, str] = {}
     for r in reports:
         if "doc_id" in r.meta:
@@ -599,7 +603,11 @@ def _assign_ids(reports: list[_Report]) -> None:
         base = stem or "doc"
         if collection != BUNDLED:
             base = f"{collection_slug(collection)}__{base}"
-        doc_id = f"{base}_p{r.part:02d}" if per_file[r.source_file] > 1 else base
+        doc_id = (
+            f"{base}_p{r.part:02d}"
+            if per_file[(r.meta.get("collection"), r.source_file)] > 1
+            else base
+        )
         while doc_id in used:
             doc_id += "_x"
         used.add(doc_id)
@@ -618,6 +626,7 @@ def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
         if not restorations.empty:
             mine = restorations[
                 (restorations["source_file"] == rep.source_file)
+                & (restorations["collection"] == m.get("collection"))
                 & (restorations["part"] == rep.part)
             ]
         else:
@@ -693,9 +702,10 @@ def _flag_duplicates(documents: pd.DataFrame, threshold: float) -> None:
             seen.setdefault(s, row["doc_id"])
 
 
-def _duplicate_reason(documents: pd.DataFrame, file: str) -> str:
-    """The ingest report's note on a file holding reports flagged ``duplicate_of``, or ``""``."""
-    mine = documents[(documents["source_file"] == file) & documents["duplicate_of"].notna()]
+def _duplicate_reason(documents: pd.DataFrame) -> str:
+    """The ingest report's note on a file (its ``documents`` rows) holding reports flagged
+    ``duplicate_of``, or ``""``."""
+    mine = documents[documents["duplicate_of"].notna()]
     if mine.empty:
         return ""
     pairs = ", ".join(
