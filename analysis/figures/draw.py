@@ -35,6 +35,12 @@ MUTED = "#bbbbbb"
 SERIES_COLOR = "#0072B2"  # a single series (trends, means)
 
 
+def ordered(values: Sequence[str], order: Sequence[str]) -> list[str]:
+    """The distinct ``values``: those of ``order`` first (in its order), then the others sorted."""
+    present = {str(v) for v in values}
+    return [v for v in order if v in present] + sorted(present - set(order))
+
+
 def group_color(group: str) -> str:
     """Colour of a level or region value (grey for anything else)."""
     return LEVEL_COLORS.get(group, REGION_COLORS.get(group, "#666666"))

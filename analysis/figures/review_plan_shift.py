@@ -9,8 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from analysis.config import Config
-from analysis.figures.base import FigureSpec, concept_label, read_table
-from analysis.figures.draw import SECTION_COLORS, interval_points
+from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, read_table
+from analysis.figures.draw import SECTION_COLORS, interval_points, ordered
 
 SHIFT = "tables/concept_section_shift.csv"
 COLUMNS = (
@@ -37,9 +37,18 @@ GROUP_TITLES = {
 def make(results: Path, cfg: Config) -> Figure:
     """Dumbbells per concept (rows) and report group (panels): review and plan rates with CIs."""
     shift = read_table(results, SHIFT, columns=COLUMNS)
-    groups = [g for g in GROUPS if g in set(shift["group"])] + sorted(
-        set(shift["group"]) - set(GROUPS)
+    both = (
+        shift[shift["rate"] > 0]
+        .groupby("group")["section"]
+        .agg(lambda s: {"review", "plan"} <= set(s))
     )
+    shift = shift[shift["group"].isin(both[both].index)]
+    if shift.empty:
+        raise FigureSkipped(
+            f"{SHIFT} has no report group with concepts mentioned in both its review and its "
+            "plan sections"
+        )
+    groups = ordered(shift["group"].astype(str), GROUPS)
     rate = shift.pivot_table(
         index="concept", columns=["group", "section"], values="rate", aggfunc="first"
     )

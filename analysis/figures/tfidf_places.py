@@ -7,8 +7,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec, read_table
-from analysis.figures.draw import LEVEL_COLORS, panel_grid, term_bars
+from analysis.figures.base import FigureSkipped, FigureSpec, read_table
+from analysis.figures.draw import group_color, panel_grid, term_bars
 
 TFIDF = "tables/tfidf_top_terms.csv"
 DOCUMENTS = "corpus/documents.parquet"
@@ -20,10 +20,15 @@ def make(results: Path, cfg: Config) -> Figure:
     tfidf = read_table(results, TFIDF, columns=("scope", "group", "rank", "term", "score", "count"))
     docs = read_table(results, DOCUMENTS, columns=("place", "level", "province"))
     places = docs[docs["level"].isin(cfg.figures.tfidf_levels)].drop_duplicates("place")
+    places = places.assign(province=places["province"].fillna(""))
     places = places.sort_values(["province", "level", "place"], kind="stable")
     tfidf = tfidf[(tfidf["scope"] == "place") & tfidf["group"].isin(places["place"])]
     if tfidf.empty:
-        raise FigureError(f"{TFIDF} has no scope=place rows for levels {cfg.figures.tfidf_levels}")
+        levels = ", ".join(cfg.figures.tfidf_levels)
+        raise FigureSkipped(
+            f"the corpus has no place of the levels {levels} with TF-IDF terms (scope place)",
+            "[figures] tfidf_levels",
+        )
     places = places[places["place"].isin(set(tfidf["group"]))]
     n = cfg.figures.tfidf_terms
     nrows = -(-len(places) // NCOLS)
@@ -31,8 +36,8 @@ def make(results: Path, cfg: Config) -> Figure:
     axes = panel_grid(fig, len(places), ncols=NCOLS)
     for ax, p in zip(axes, places.itertuples(), strict=True):
         top = tfidf[tfidf["group"] == p.place].nsmallest(n, "rank")
-        term_bars(ax, top["term"].tolist(), top["score"].to_numpy(), color=LEVEL_COLORS[p.level])
-        ax.set_title(f"{p.place} ({p.province})", fontsize=7.5)
+        term_bars(ax, top["term"].tolist(), top["score"].to_numpy(), color=group_color(p.level))
+        ax.set_title(f"{p.place} ({p.province})" if p.province else p.place, fontsize=7.5)
         ax.tick_params(axis="x", labelsize=5.5)
         ax.tick_params(axis="y", labelsize=6.5)
     fig.suptitle(
