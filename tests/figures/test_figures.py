@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 from matplotlib import font_manager, ft2font
 from matplotlib.figure import Figure
 
@@ -28,7 +29,6 @@ from analysis.figures.render import figure_texts, render
 from analysis.figures.style import figure_style
 from analysis.figures.topics_common import read_topics
 from analysis.skips import Skip, skips_of
-from conftest import ROOT
 
 EXT_B = "\U00020000"  # 𠀀, CJK Extension B: not in Noto Sans CJK SC (checked in a test)
 CONCEPTS = pd.DataFrame(
