@@ -53,6 +53,7 @@ def _national_only(root: Path) -> Path:
     national = "level == 'national'"
     for rel, query in (
         ("corpus/documents.parquet", national),
+        ("corpus/paragraphs.parquet", national),
         ("tables/concept_panel.parquet", national),
         ("tables/concept_section_shift.csv", "group in ['all', 'national']"),
         ("tables/year_series.csv", "series == 'bundled/national/work_report'"),

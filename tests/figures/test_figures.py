@@ -86,7 +86,23 @@ def _documents() -> pd.DataFrame:
     docs["duplicate_of"] = None
     docs["known_issues"] = np.where(docs["level"] == "national", "wiki_footer", "web_chrome")
     docs["text"] = "政府工作报告"
+    docs["n_paragraphs"] = 2
     return docs
+
+
+def _paragraphs() -> pd.DataFrame:
+    """Two paragraphs per report (review, plan) with a few dictionary terms."""
+    docs = _documents()
+    rows = []
+    for d in docs.itertuples():
+        for i, (section, text) in enumerate(
+            (("review", "过去一年，新能源汽车产量增长，乡村振兴取得进展。"),
+             ("plan", "今年要发展数字经济，推进高质量发展和乡村振兴。"))
+        ):  # fmt: skip
+            rows.append({"doc_id": d.doc_id, "paragraph": i, "section": section, "text": text})
+    paragraphs = pd.DataFrame(rows)
+    docvars = docs.drop(columns=["text", "n_chars", "n_paragraphs"])
+    return paragraphs.merge(docvars, on="doc_id")
 
 
 def _panel(rng: np.random.Generator) -> pd.DataFrame:
@@ -205,12 +221,22 @@ def write_synthetic_results(root: Path, *, seed: int = 7) -> Path:
     (root / "corpus").mkdir(parents=True)
     (root / "corpus" / "corpus_hash.txt").write_text("synthetic0000000\n")
     io.write_parquet(_documents(), root / "corpus" / "documents.parquet")
+    io.write_parquet(_paragraphs(), root / "corpus" / "paragraphs.parquet")
+    report = pd.DataFrame({"file": ["synthetic.txt"], "status": ["accepted"], "reason": [""]})
+    io.write_csv(report, root / "corpus" / "ingest_report.csv")
     tables = root / "tables"
     panel = _panel(rng)
     io.write_parquet(panel, tables / "concept_panel.parquet")
     io.write_csv(CONCEPTS, tables / "concepts.csv")
     io.write_csv(_shift(panel), tables / "concept_section_shift.csv")
     io.write_csv(_year_series(panel), tables / "year_series.csv")
+    whole = panel[panel["section"] == "all"]
+    term_panel = pd.DataFrame(
+        [(d, t, c, int(rng.integers(1, 9))) for d in whole["doc_id"].unique()
+         for t, c in (("新能源汽车", "new_energy"), ("乡村振兴", "rural"))],
+        columns=["doc_id", "term", "concept", "count"],
+    )  # fmt: skip
+    io.write_csv(term_panel, tables / "term_panel.csv")
     tfidf = pd.DataFrame(
         [
             ("place", place, rank + 1, term, 0.5 / (rank + 1), 10 - rank)
