@@ -67,16 +67,14 @@ def _find_config(start: Path) -> config_mod.Config:
 def open_results(path: str | Path | None = None, *, start: str | Path | None = None) -> Views:
     """The :class:`Views` of one results folder, for a notebook.
 
-    The folder is ``path``, else ``$POLICYSHIFT_RESULTS``, else the config's ``results``. The
-    config is ``$POLICYSHIFT_CONFIG`` if set (``make test`` points it at the small test config),
-    else the ``params.toml`` found in ``start`` (default: the current folder) or the nearest
-    folder above it.
+    The folder is ``path``, else ``$POLICYSHIFT_RESULTS`` (relative to the current folder), else
+    the config's ``results``. The config is ``$POLICYSHIFT_CONFIG`` if set (``make test`` points
+    it at the small test config), else the ``params.toml`` found in ``start`` (default: the
+    current folder) or the nearest folder above it.
     """
     cfg = _find_config(Path(start or Path.cwd()))
-    chosen = path or os.environ.get(RESULTS_ENV) or cfg.results
-    results = cfg.path(chosen) if not Path(chosen).is_absolute() else Path(chosen)
-    if not path and os.environ.get(RESULTS_ENV):
-        results = Path(os.environ[RESULTS_ENV]).resolve()
+    chosen = path or os.environ.get(RESULTS_ENV)
+    results = Path(chosen).resolve() if chosen else cfg.path(cfg.results)
     if not Results(results).documents_path.exists():
         raise FileNotFoundError(
             f"{results} holds no corpus; run `policyshift run --results {results}` first"
