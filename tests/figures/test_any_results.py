@@ -21,7 +21,7 @@ from analysis.cli import main
 from analysis.figures import REGISTRY, build_figures, make_figure
 from analysis.figures.keyness_bars import choose
 from analysis.figures.render import figure_texts
-from analysis.pipeline import results_of
+from analysis.pipeline import results_of, run_figures
 
 NATIONAL_ONLY_SKIPPED = {
     "concept_heatmap_local": "0 prefecture or county-level report(s)",
@@ -137,11 +137,19 @@ def test_a_failing_figure_never_stops_the_others(national_only, tmp_path, monkey
     assert log.startswith("== review_plan_shift: ZeroDivisionError: division by zero in a figure")
     assert "test_any_results.py" in log and str(tmp_path) not in log
     # the failed figure is retried by the next build (and drawn once it is fixed)
-    monkeypatch.undo()
     cfg = config_mod.load(cfg_path)
+    outcome = run_figures(cfg, results_of(cfg, results))
+    assert outcome.status == "ran"
+    assert outcome.failed == ("review_plan_shift: ZeroDivisionError: division by zero in a figure",)
+    monkeypatch.undo()
     built = build_figures(cfg, results=results, out=out)
     assert built.drawn == ("review_plan_shift",) and built.failed == ()
     assert not (out / "errors.log").exists()
+    # what `policyshift run` gets: skips listed (it exits 0 on them), no failure left
+    outcome = run_figures(cfg, results_of(cfg, results))
+    assert outcome.status == "up to date" and outcome.failed == ()
+    assert {s.analysis for s in outcome.skipped} == set(NATIONAL_ONLY_SKIPPED)
+    assert outcome.summary == f"{len(NATIONAL_ONLY_SKIPPED)} skipped"
 
 
 def test_results_dir_keeps_the_figures_inside_it(national_only, tmp_path, capsys):
