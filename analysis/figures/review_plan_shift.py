@@ -10,7 +10,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from analysis.config import Config
 from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, read_table
-from analysis.figures.draw import SECTION_COLORS, interval_points, ordered
+from analysis.figures.draw import SECTION_COLORS, groups_by_collection, interval_points
 
 SHIFT = "tables/concept_section_shift.csv"
 COLUMNS = (
@@ -34,9 +34,17 @@ GROUP_TITLES = {
 }
 
 
+def group_title(group: str) -> str:
+    """``"All reports"``, or ``"my_reports: Provincial"`` for a group of one collection."""
+    collection, _, name = group.rpartition(": ")
+    title = GROUP_TITLES.get(name, name)
+    return f"{collection}: {title}" if collection else title
+
+
 def make(results: Path, cfg: Config) -> Figure:
     """Dumbbells per concept (rows) and report group (panels): review and plan rates with CIs."""
     shift = read_table(results, SHIFT, columns=COLUMNS)
+    shift, groups = groups_by_collection(shift, GROUPS)
     both = (
         shift[shift["rate"] > 0]
         .groupby("group")["section"]
@@ -48,7 +56,7 @@ def make(results: Path, cfg: Config) -> Figure:
             f"{SHIFT} has no report group with concepts mentioned in both its review and its "
             "plan sections"
         )
-    groups = ordered(shift["group"].astype(str), GROUPS)
+    groups = [g for g in groups if g in set(shift["group"])]
     rate = shift.pivot_table(
         index="concept", columns=["group", "section"], values="rate", aggfunc="first"
     )
@@ -86,7 +94,7 @@ def make(results: Path, cfg: Config) -> Figure:
                 size=3.2,
             )
         ax.set_xscale("log")
-        ax.set_title(GROUP_TITLES.get(group, group))
+        ax.set_title(group_title(group))
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("rate per 10k characters (log scale)")
     axes[0].set_yticks(
@@ -102,7 +110,7 @@ def make(results: Path, cfg: Config) -> Figure:
     fig.legend(handles, [f"{n} section" for n in names], loc="outside lower center", ncols=2)
     fig.suptitle(
         "Review of past work vs plans: concept rates with 95% paragraph-bootstrap intervals\n"
-        f"rows sorted by plan/review ratio in '{GROUP_TITLES.get(first, first)}' (top: most "
+        f"rows sorted by plan/review ratio in '{group_title(first)}' (top: most "
         "plan-heavy); a missing dot = not mentioned",
         fontsize=9,
     )

@@ -19,6 +19,7 @@ from analysis import config as config_mod
 from analysis import io
 from analysis.cli import main
 from analysis.figures import REGISTRY, build_figures, make_figure
+from analysis.figures.draw import group_color, groups_by_collection
 from analysis.figures.keyness_bars import choose
 from analysis.figures.render import figure_texts
 from analysis.pipeline import results_of, run_figures
@@ -234,3 +235,31 @@ def test_year_series_draws_every_series_but_the_bundled_national(tmp_path):
     assert not any(t.startswith("bundled/national/") for t in texts)
     legend = {"New energy (新能源)", "Rural development (乡村发展)", "Epidemic (疫情防控)"}
     assert legend <= set(texts)  # the top concepts (all three here)
+
+
+def test_groups_of_several_collections_are_kept_apart():
+    table = pd.DataFrame(
+        {
+            "collection": ["bundled", "bundled", "my_reports", "bundled"],
+            "group": ["west", "east", "east", "national"],
+        }
+    )
+    one, order = groups_by_collection(table[table["collection"] == "bundled"], ("east", "west"))
+    assert order == ["east", "west", "national"] and one["group"].tolist() == ["west", "east", "national"]  # fmt: skip
+    two, order = groups_by_collection(table, ("east", "west"))
+    assert order == ["bundled: east", "bundled: west", "bundled: national", "my_reports: east"]
+    assert two["group"].tolist() == ["bundled: west", "bundled: east", "my_reports: east", "bundled: national"]  # fmt: skip
+    assert group_color("my_reports: east") == group_color("east") != group_color("other")
+
+
+def test_review_plan_shift_and_clouds_draw_each_collection_apart(tmp_path):
+    cfg = config_mod.load(_config(tmp_path))
+    results = write_synthetic_results(tmp_path / "results")
+    for rel in ("tables/concept_section_shift.csv", "tables/group_term_counts.csv"):
+        table = pd.read_csv(results / rel)
+        mine = table.assign(collection="my_reports")
+        io.write_csv(pd.concat([table.assign(collection="bundled"), mine]), results / rel)
+    texts = figure_texts(make_figure("review_plan_shift", results=results, cfg=cfg))
+    assert {"bundled: All reports", "my_reports: National"} <= set(texts)
+    texts = figure_texts(make_figure("wordclouds_level", results=results, cfg=cfg))
+    assert any(t.startswith("my_reports: county-level: ") for t in texts)
