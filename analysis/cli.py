@@ -191,7 +191,11 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    """Draw the registered figures (or --only ID) whose inputs changed, from the saved tables."""
+    """Draw the registered figures (or --only ID) whose inputs changed, from the saved tables.
+
+    Every figure its data supports is drawn; then the skipped ones (with the reason) and the
+    failed ones (with a one-line error) are named, and the exit status is 1 if there is any.
+    """
     from analysis.figures import FigureError
     from analysis.pipeline import results_of, run_figures
 
@@ -200,11 +204,16 @@ def cmd_figures(args: argparse.Namespace) -> int:
     if args.out:
         results = Results(results.root, figures=cfg.path(args.out))
     try:
-        _say(run_figures(cfg, results, only=args.only, force=args.force))
+        outcome = run_figures(cfg, results, only=args.only, force=args.force)
     except FigureError as exc:
         print(f"policyshift figures: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return 2
+    _say(outcome)
+    for skip in outcome.skipped:
+        print(f"  {skip.line()}", file=sys.stderr)
+    for failure in outcome.failed:
+        print(f"  figures: failed {failure}", file=sys.stderr)
+    return 1 if outcome.skipped or outcome.failed else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -27,8 +27,9 @@ Status = Literal["ran", "up to date"]
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one stage: ``status``, the ``reasons`` it ran, wall ``seconds`` and a
-    one-line ``summary`` of its outputs."""
+    """What happened to one stage: ``status``, the ``reasons`` it ran, wall ``seconds``, a
+    one-line ``summary`` of its outputs, the analyses it ``skipped`` (each with its reason) and
+    the ones that ``failed`` (``"<id>: <one-line error>"``; the stage went on without them)."""
 
     stage: str
     status: Status
@@ -48,12 +49,17 @@ class Outcome:
 
 
 def results_of(cfg: Config, results: str | Path | Results | None = None) -> Results:
-    """The :class:`Results` of ``results`` (default: the config's), figures in the config's
-    ``[figures] out``."""
+    """The :class:`Results` of ``results`` (default: the config's ``results``).
+
+    Figures go to the config's ``[figures] out`` when the results folder is the config's own
+    (the bundled default puts them in the repo's ``figures/``), else to ``<results>/figures/``,
+    so ``--results DIR`` never writes outside ``DIR``.
+    """
     if isinstance(results, Results):
         return results
     root = cfg.path(results or cfg.results)
-    return Results(root, figures=cfg.path(cfg.figures.out))
+    own = root.resolve() == cfg.path(cfg.results).resolve()
+    return Results(root, figures=cfg.path(cfg.figures.out) if own else root / "figures")
 
 
 def _check_docvars(cfg: Config, results: Results, stage: Literal["measures", "topics"]) -> None:
@@ -236,19 +242,33 @@ def run_figures(
     only: Sequence[str] | None = None,
     force: bool = False,
 ) -> Outcome:
-    """Draw the figures whose inputs, settings or code changed (all with ``force``)."""
+    """Draw the figures whose inputs, settings or code changed (all with ``force``).
+
+    A figure that does not apply is in ``skipped``, one that failed in ``failed``; the others
+    are drawn either way and the caller decides the exit status.
+    """
     from analysis.figures import build_figures
 
     t0 = time.perf_counter()
-    drawn = build_figures(
+    built = build_figures(
         cfg, results=results.root, out=results.figures_dir, only=only, force=force
     )
-    figures = sorted({p.stem for p in drawn if p.suffix in (".png", ".pdf")})
-    if not figures:
-        return Outcome("figures", "up to date")
-    reasons = ("--force",) if force else (f"{len(figures)} figure(s) out of date",)
-    summary = f"{', '.join(figures)} -> {results.figures_dir}"
-    return Outcome("figures", "ran", reasons, time.perf_counter() - t0, summary)
+    failed = tuple(f"{i}: {error}" for i, error in built.failed)
+    notes = []
+    if built.skipped:
+        notes.append(f"{len(built.skipped)} skipped")
+    if failed:
+        notes.append(f"{len(failed)} failed (see {results.figures_dir / 'errors.log'})")
+    if not built.written:
+        summary = "; ".join(notes)
+        return Outcome("figures", "up to date", summary=summary, skipped=built.skipped)
+    reasons = (
+        ("--force",) if force else (f"{len(built.drawn) + len(failed)} figure(s) out of date",)
+    )
+    drawn = ", ".join(built.drawn) or "no figure drawn"
+    summary = "; ".join([f"{drawn} -> {results.figures_dir}", *notes])
+    seconds = time.perf_counter() - t0
+    return Outcome("figures", "ran", reasons, seconds, summary, built.skipped, failed)
 
 
 def run_report(cfg: Config, results: Results, *, force: bool = False) -> Outcome:

@@ -3,54 +3,100 @@
 Every function reads tables a stage has written under the results directory and returns a
 small DataFrame; none fits a model or reads raw text, so a notebook built from these calls shows
 exactly what the pipeline computed.
+
+A notebook opens one results folder with :func:`open_results` (``$POLICYSHIFT_RESULTS``, or a
+path) and calls the methods of the :class:`Views` it returns. A view that does not apply to that
+corpus (a comparison it does not have, a level it lacks, a stage that wrote nothing) returns a
+:class:`Note`, shown as one line of Markdown, instead of raising.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from analysis import config as config_mod
-from analysis.corpus import load_corpus
 from analysis.measures.concepts import ConceptMatcher, load_concepts
 from analysis.measures.kwic import kwic
 from analysis.results import Results
+
+RESULTS_ENV = "POLICYSHIFT_RESULTS"
+
+
+class NotApplicable(LookupError):
+    """A view does not apply to the corpus of a results folder; the message says why."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """One line a notebook shows instead of a table or figure that does not apply.
+
+    Rendered as Markdown in Jupyter (``_repr_markdown_``); ``str()`` is the plain text.
+    """
+
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        return f"> **Not shown:** {self.text}"
+
+    def __str__(self) -> str:
+        return f"Not shown: {self.text}"
+
+    __repr__ = __str__
 
 
 def _results(results: str | Path | Results) -> Results:
     return results if isinstance(results, Results) else Results(results)
 
 
-def open_results(start: str | Path | None = None) -> tuple[config_mod.Config, Path]:
-    """The config and results folder a notebook works on.
-
-    The config is ``$POLICYSHIFT_CONFIG`` if set (``make test`` points it at the small test
-    config), else the ``params.toml`` found in ``start`` (default: the current folder) or the
-    nearest folder above it. The results folder is the config's ``results``.
-    """
+def _find_config(start: Path) -> config_mod.Config:
     if os.environ.get("POLICYSHIFT_CONFIG"):
-        cfg = config_mod.load()
-    else:
-        here = Path(start or Path.cwd()).resolve()
-        for folder in (here, *here.parents):
-            if (folder / config_mod.DEFAULT_CONFIG_NAME).exists():
-                cfg = config_mod.load(folder / config_mod.DEFAULT_CONFIG_NAME)
-                break
-        else:
-            raise FileNotFoundError(f"no {config_mod.DEFAULT_CONFIG_NAME} in {here} or above")
-    results = cfg.path(cfg.results)
+        return config_mod.load()
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / config_mod.DEFAULT_CONFIG_NAME).exists():
+            return config_mod.load(folder / config_mod.DEFAULT_CONFIG_NAME)
+    raise FileNotFoundError(f"no {config_mod.DEFAULT_CONFIG_NAME} in {here} or above")
+
+
+def open_results(path: str | Path | None = None, *, start: str | Path | None = None) -> Views:
+    """The :class:`Views` of one results folder, for a notebook.
+
+    The folder is ``path``, else ``$POLICYSHIFT_RESULTS`` (relative to the current folder), else
+    the config's ``results``. The config is ``$POLICYSHIFT_CONFIG`` if set (``make test`` points
+    it at the small test config), else the ``params.toml`` found in ``start`` (default: the
+    current folder) or the nearest folder above it.
+    """
+    cfg = _find_config(Path(start or Path.cwd()))
+    chosen = path or os.environ.get(RESULTS_ENV)
+    results = Path(chosen).resolve() if chosen else cfg.path(cfg.results)
     if not Results(results).documents_path.exists():
-        raise FileNotFoundError(f"{results} holds no corpus; run `make all` first")
-    return cfg, results
+        raise FileNotFoundError(
+            f"{results} holds no corpus; run `policyshift run --results {results}` first"
+        )
+    return Views(cfg, results)
+
+
+def _need_table(results: str | Path | Results, rel: str) -> Results:
+    """The results folder, or :class:`NotApplicable` when it lacks the table ``rel``."""
+    from analysis.figures.build import absent_reason
+
+    res = _results(results)
+    if not res.path(rel).is_file():
+        raise NotApplicable(absent_reason([rel]))
+    return res
 
 
 def corpus_summary(results: Path) -> pd.DataFrame:
-    """Reports, paragraphs, characters and years per level: ``level, reports, paragraphs,
-    chars, first_year, last_year``."""
-    documents, _ = load_corpus(results)
-    out = documents.groupby("level", sort=False).agg(
+    """Reports, paragraphs, characters and years per collection and level: ``collection,
+    level, reports, paragraphs, chars, first_year, last_year``."""
+    documents = _results(results).documents()
+    out = documents.groupby(["collection", "level"], sort=False, dropna=False).agg(
         reports=("doc_id", "size"),
         paragraphs=("n_paragraphs", "sum"),
         chars=("n_chars", "sum"),
@@ -62,7 +108,7 @@ def corpus_summary(results: Path) -> pd.DataFrame:
 
 def quality_flags(results: Path) -> pd.DataFrame:
     """Reports with a quality flag: ``doc_id, place, year`` and the flags that are set."""
-    documents, _ = load_corpus(results)
+    documents = _results(results).documents()
     flags = ["truncated", "abridged", "numbers_deleted", "masked_restored", "masked_unresolved"]
     flags += ["duplicate_of", "known_issues"]
     cols = [c for c in flags if c in documents.columns]
@@ -72,42 +118,62 @@ def quality_flags(results: Path) -> pd.DataFrame:
 
 def ingest_report(results: Path) -> pd.DataFrame:
     """What happened to every input file (``corpus/ingest_report.csv``)."""
-    return _results(results).table("corpus/ingest_report.csv")
+    return _need_table(results, "corpus/ingest_report.csv").table("corpus/ingest_report.csv")
+
+
+def skipped(results: Path) -> pd.DataFrame:
+    """Every analysis a stage skipped on this corpus, with the reason (all ``skipped.csv``)."""
+    return _results(results).skipped()
 
 
 def concept_trend(
-    results: Path, concept: str, *, level: str = "national", section: str = "all"
+    results: Path,
+    concept: str,
+    *,
+    level: str = "national",
+    section: str = "all",
+    last: int | None = None,
 ) -> pd.DataFrame:
     """One concept's rate per 10,000 characters with its interval, per report of ``level``.
 
-    Columns ``doc_id, place, year, count, chars, rate, ci_low, ci_high``, sorted by year.
+    Columns ``doc_id, place, year, count, chars, rate, ci_low, ci_high``, sorted by year; only
+    the ``last`` rows (the latest years) if given.
     """
-    panel = _results(results).table("tables/concept_panel.parquet")
+    panel = _need_table(results, PANEL).table(PANEL)
     rows = panel[
         (panel["concept"] == concept) & (panel["level"] == level) & (panel["section"] == section)
     ]
     if rows.empty:
-        raise KeyError(f"no rows for concept {concept!r}, level {level!r}, section {section!r}")
+        raise NotApplicable(
+            f"no {level} report with concept {concept!r} (section {section!r}) in this corpus"
+        )
     cols = ["doc_id", "place", "year", "count", "chars", "rate", "ci_low", "ci_high"]
-    return rows[cols].sort_values(["year", "doc_id"]).reset_index(drop=True)
+    out = rows[cols].sort_values(["year", "doc_id"]).reset_index(drop=True)
+    return out if last is None else out.tail(last)
 
 
-def term_counts(results: Path, terms: list[str], *, level: str = "national") -> pd.DataFrame:
+def term_counts(
+    results: Path, terms: list[str], *, level: str = "national", last: int | None = None
+) -> pd.DataFrame:
     """Longest-match counts of dictionary ``terms`` per report of ``level`` (zeros filled).
 
-    One row per report (``doc_id, place, year``), one column per term, sorted by year.
+    One row per report (``doc_id, place, year``), one column per term, sorted by year; only the
+    ``last`` rows (the latest years) if given.
     """
-    panel = _results(results).table("tables/concept_panel.parquet")
+    panel = _need_table(results, PANEL).table(PANEL)
     reports = panel.loc[
         (panel["level"] == level) & (panel["section"] == "all"), ["doc_id", "place", "year"]
     ].drop_duplicates()
-    counts = _results(results).table("tables/term_panel.csv")
+    if reports.empty:
+        raise NotApplicable(f"the corpus has no {level} report")
+    counts = _need_table(results, TERM_PANEL).table(TERM_PANEL)
     counts = counts[counts["term"].isin(terms)]
     wide = counts.pivot_table(index="doc_id", columns="term", values="count", aggfunc="sum")
     wide = wide.reindex(columns=terms).fillna(0).astype(int)
     out = reports.merge(wide, left_on="doc_id", right_index=True, how="left")
     out[terms] = out[terms].fillna(0).astype(int)
-    return out.sort_values(["year", "doc_id"]).reset_index(drop=True)
+    out = out.sort_values(["year", "doc_id"]).reset_index(drop=True)
+    return out if last is None else out.tail(last)
 
 
 def section_shift(results: Path, *, group: str = "all") -> pd.DataFrame:
@@ -116,8 +182,13 @@ def section_shift(results: Path, *, group: str = "all") -> pd.DataFrame:
     One row per concept: ``label_en, label_zh``, ``review`` and ``plan`` rates with intervals and
     ``plan_minus_review``, sorted by that difference.
     """
-    shift = _results(results).table("tables/concept_section_shift.csv")
+    shift = _need_table(results, SHIFT).table(SHIFT)
     part = shift[shift["group"] == group]
+    if not {"review", "plan"} <= set(part["section"]):
+        known = ", ".join(map(str, dict.fromkeys(shift["group"]))) or "none"
+        raise NotApplicable(
+            f"no review and plan sections for report group {group!r} (groups here: {known})"
+        )
     wide = part.pivot_table(
         index=["concept", "label_en", "label_zh"],
         columns="section",
@@ -128,21 +199,43 @@ def section_shift(results: Path, *, group: str = "all") -> pd.DataFrame:
     return wide.sort_values("plan_minus_review", ascending=False).reset_index()
 
 
-def keyness_top(results: Path, comparison: str, *, n: int = 15) -> pd.DataFrame:
-    """The ``n`` keyest terms on each side of a saved comparison (``tables/keyness/<id>.csv``)."""
+def keyness_comparisons(results: Path) -> pd.DataFrame:
+    """The keyness comparisons of this corpus (``tables/keyness/index.csv``)."""
+    return _need_table(results, KEYNESS_INDEX).table(KEYNESS_INDEX)
+
+
+def keyness_top(results: Path, comparison: str | None = None, *, n: int = 15) -> pd.DataFrame:
+    """The ``n`` keyest terms on each side of a saved comparison (``tables/keyness/<id>.csv``;
+    default: the first of the index)."""
     res = _results(results)
-    index = res.table("tables/keyness/index.csv")
-    if comparison not in set(index["comparison"]):
-        raise KeyError(f"no comparison {comparison!r}; known: {index['comparison'].tolist()}")
+    index = keyness_comparisons(results)
+    known = index["comparison"].astype(str).tolist()
+    if not known:
+        raise NotApplicable("this corpus has no keyness comparison")
+    comparison = comparison or known[0]
+    if comparison not in known:
+        raise NotApplicable(
+            f"no comparison {comparison!r} in this corpus; it has: {', '.join(known)}"
+        )
     table = res.table(f"tables/keyness/{comparison}.csv")
     cols = ["direction", "term", "target_count", "reference_count", "g2", "q", "log_ratio"]
     return table.groupby("direction", sort=False).head(n)[cols].reset_index(drop=True)
 
 
-def tfidf_terms(results: Path, scope: str, group: str, *, n: int = 10) -> list[str]:
-    """The ``n`` most distinctive terms of one group (e.g. scope ``place``, group ``嘉兴市``)."""
-    top = _results(results).table("tables/tfidf_top_terms.csv")
-    rows = top[(top["scope"] == scope) & (top["group"].astype(str) == group)]
+def tfidf_terms(results: Path, scope: str, group: str | None = None, *, n: int = 10) -> list[str]:
+    """The ``n`` most distinctive terms of one group (e.g. scope ``place``, group ``嘉兴市``;
+    default: the scope's first group)."""
+    top = _need_table(results, TFIDF).table(TFIDF)
+    rows = top[top["scope"] == scope]
+    groups = rows["group"].astype(str).drop_duplicates().tolist()
+    if not groups:
+        raise NotApplicable(f"no TF-IDF scope {scope!r} in this corpus")
+    group = group or groups[0]
+    rows = rows[rows["group"].astype(str) == group]
+    if rows.empty:
+        raise NotApplicable(
+            f"no {scope} {group!r} in this corpus; it has: {', '.join(groups[:20])}"
+        )
     return rows.nsmallest(n, "rank")["term"].tolist()
 
 
@@ -159,22 +252,128 @@ def evidence(
 
     Columns ``doc_id, place, year, section, left, match, right, in_term``, sorted by year.
     """
-    _, paragraphs = load_corpus(results)
+    paragraphs = _results(results).paragraphs()
     terms = load_concepts(cfg.path(cfg.measures.concepts)).terms["term"].tolist()
     rows = kwic(paragraphs, term, window=window, where=where, matcher=ConceptMatcher(terms))
+    if rows.empty:
+        raise NotApplicable(
+            f"{term!r} does not occur in this corpus" + (f" where {where}" if where else "")
+        )
     rows = rows.groupby("doc_id", sort=False).head(per_report)
     cols = ["doc_id", "place", "year", "section", "left", "match", "right", "in_term"]
     return rows.sort_values(["year", "doc_id"], kind="stable")[cols].reset_index(drop=True)
 
 
+def year_series(results: Path) -> pd.DataFrame:
+    """The year series of this corpus (``tables/year_series.csv``): one row per series with its
+    ``kind, collection, level, place, doc_type``, ``first_year, last_year, n_years, n_reports``."""
+    table = _need_table(results, YEAR_SERIES).table(YEAR_SERIES)
+    if table.empty:
+        raise NotApplicable("this corpus has no year series (a series needs 3+ years)")
+    keys = ["series", "kind", "collection", "level", "place", "doc_type"]
+    per_year = table.drop_duplicates(["series", "year"])
+    out = per_year.groupby(keys, sort=False, dropna=False).agg(
+        first_year=("year", "min"),
+        last_year=("year", "max"),
+        n_years=("year", "nunique"),
+        n_reports=("n_reports", "sum"),
+    )
+    return out.reset_index()
+
+
 def topic_table(results: Path) -> pd.DataFrame:
     """The topics of the chosen model (``topics/topics.csv``): labels, top terms, stability."""
-    return _results(results).table("topics/topics.csv")
+    return _need_table(results, TOPICS).table(TOPICS)
 
 
 def model_selection(results: Path) -> pd.DataFrame:
     """Mean of every model-selection metric per K over seeds (``topics/model_selection.csv``)."""
-    table = _results(results).table("topics/model_selection.csv")
+    table = _need_table(results, SELECTION).table(SELECTION)
     metrics = [c for c in table.columns if c not in {"k", "seed"}]
     numeric = table[["k", *metrics]].select_dtypes("number")
     return numeric.groupby("k").mean().reset_index()
+
+
+PANEL = "tables/concept_panel.parquet"
+TERM_PANEL = "tables/term_panel.csv"
+SHIFT = "tables/concept_section_shift.csv"
+KEYNESS_INDEX = "tables/keyness/index.csv"
+TFIDF = "tables/tfidf_top_terms.csv"
+YEAR_SERIES = "tables/year_series.csv"
+TOPICS = "topics/topics.csv"
+SELECTION = "topics/model_selection.csv"
+
+
+@dataclass(frozen=True)
+class Views:
+    """The views of one results folder (:func:`open_results`): each method is the function of
+    the same name on this folder, returning a :class:`Note` when it does not apply."""
+
+    cfg: config_mod.Config
+    results: Path
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self.results, *args, **kwargs)
+        except NotApplicable as exc:
+            return Note(str(exc))
+
+    def describe(self) -> Note | str:
+        """One line: the results folder, the config hash, reports per collection."""
+        docs = Results(self.results).documents(columns=["doc_id", "collection"])
+        counts = ", ".join(f"{c}: {n}" for c, n in docs["collection"].value_counts().items())
+        return (
+            f"results: {self.results.name}/, config {self.cfg.hash()}; "
+            f"{len(docs)} reports ({counts})"
+        )
+
+    def figure(self, fig_id: str) -> Any:
+        """A registered figure drawn from this folder, or a note saying why it does not apply."""
+        from analysis.figures import FigureSkipped, make_figure
+
+        try:
+            return make_figure(fig_id, results=self.results, cfg=self.cfg)
+        except FigureSkipped as exc:
+            return Note(f"figure {fig_id}: {exc.reason}")
+
+    def corpus_summary(self) -> pd.DataFrame:
+        return corpus_summary(self.results)
+
+    def quality_flags(self) -> pd.DataFrame:
+        return quality_flags(self.results)
+
+    def ingest_report(self) -> pd.DataFrame | Note:
+        return self._call(ingest_report)
+
+    def skipped(self) -> pd.DataFrame:
+        return skipped(self.results)
+
+    def concept_trend(self, concept: str, **kwargs: Any) -> pd.DataFrame | Note:
+        return self._call(concept_trend, concept, **kwargs)
+
+    def term_counts(self, terms: list[str], **kwargs: Any) -> pd.DataFrame | Note:
+        return self._call(term_counts, terms, **kwargs)
+
+    def section_shift(self, **kwargs: Any) -> pd.DataFrame | Note:
+        return self._call(section_shift, **kwargs)
+
+    def keyness_comparisons(self) -> pd.DataFrame | Note:
+        return self._call(keyness_comparisons)
+
+    def keyness_top(self, comparison: str | None = None, **kwargs: Any) -> pd.DataFrame | Note:
+        return self._call(keyness_top, comparison, **kwargs)
+
+    def tfidf_terms(self, scope: str, group: str | None = None, **kwargs: Any) -> Any:
+        return self._call(tfidf_terms, scope, group, **kwargs)
+
+    def evidence(self, term: str, **kwargs: Any) -> pd.DataFrame | Note:
+        return self._call(evidence, self.cfg, term, **kwargs)
+
+    def year_series(self) -> pd.DataFrame | Note:
+        return self._call(year_series)
+
+    def topic_table(self) -> pd.DataFrame | Note:
+        return self._call(topic_table)
+
+    def model_selection(self) -> pd.DataFrame | Note:
+        return self._call(model_selection)

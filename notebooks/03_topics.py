@@ -3,14 +3,14 @@
 #
 # LDA topic models of the report paragraphs (`policyshift topics`): how K was chosen, how stable
 # the topics are across random starts, and how their prevalence differs by region, level and
-# year, with intervals that carry the topic-model uncertainty. Tables are in `results/topics/`;
-# the interactive view is `results/topics/ldavis.html` (works offline).
+# year, with intervals that carry the topic-model uncertainty. Tables are in `topics/` of the
+# results folder; the interactive view is `topics/ldavis.html` (works offline).
 
 # %%
 from analysis import views
-from analysis.figures import make_figure
 
-cfg, results = views.open_results()
+v = views.open_results()
+v.describe()
 
 # %% [markdown]
 # ## Choosing K
@@ -18,10 +18,10 @@ cfg, results = views.open_results()
 # over seeds; the rule that picks K is in `params.toml` `[topics]` and in `analysis/topics.py`.
 
 # %%
-views.model_selection(results)
+v.model_selection()
 
 # %%
-make_figure("topic_selection", results=results, cfg=cfg)
+v.figure("topic_selection")
 
 # %% [markdown]
 # ## The topics of the chosen model
@@ -29,22 +29,25 @@ make_figure("topic_selection", results=results, cfg=cfg)
 # Hungarian-matched twin in models fitted from other seeds. Unstable topics are flagged.
 
 # %%
-views.topic_table(results)
+v.topic_table()
 
 # %%
-make_figure("topic_terms", results=results, cfg=cfg)
+v.figure("topic_terms")
 
 # %% [markdown]
 # ## Prevalence by region and level, and over the national years
 
 # %%
-make_figure("topic_prevalence_groups", results=results, cfg=cfg)
+v.figure("topic_prevalence_groups")
 
 # %%
-make_figure("topic_prevalence_national", results=results, cfg=cfg)
+v.figure("topic_prevalence_national")
 
 # %% [markdown]
-# ## The words of each region, as word clouds
+# ## The words of each region and level, as word clouds
 
 # %%
-make_figure("wordclouds_region", results=results, cfg=cfg)
+v.figure("wordclouds_region")
+
+# %%
+v.figure("wordclouds_level")

@@ -5,8 +5,16 @@
 (:mod:`analysis.figures.fonts`) and writes PNG, PDF and ``manifest.json``.
 """
 
-from analysis.figures.base import FigureError, FigureSpec
-from analysis.figures.build import build_figures, make_figure
+from analysis.figures.base import FigureError, FigureSkipped, FigureSpec
+from analysis.figures.build import FiguresBuilt, build_figures, make_figure
 from analysis.figures.registry import REGISTRY
 
-__all__ = ["REGISTRY", "FigureError", "FigureSpec", "build_figures", "make_figure"]
+__all__ = [
+    "REGISTRY",
+    "FigureError",
+    "FigureSkipped",
+    "FigureSpec",
+    "FiguresBuilt",
+    "build_figures",
+    "make_figure",
+]

@@ -1,8 +1,10 @@
-"""What every figure module shares: the spec it registers, its error, and reading saved tables.
+"""What every figure module shares: the spec it registers, its errors, and reading saved tables.
 
-A figure reads tables under ``results/`` only (never raw text, never a model fit). A missing table
-or column is a :class:`FigureError` naming it; :func:`analysis.figures.build_figures` adds the
-figure id.
+A figure reads tables under ``results/`` only (never raw text, never a model fit). A figure whose
+data does not support it (one level, one year, no topics, an input table absent) raises
+:class:`FigureSkipped` with the reason; a missing column or any other defect is a
+:class:`FigureError` naming it. :func:`analysis.figures.build_figures` adds the figure id and
+draws the other figures either way.
 """
 
 from __future__ import annotations
@@ -23,7 +25,21 @@ MakeFn = Callable[[Path, Config], Figure]
 
 
 class FigureError(RuntimeError):
-    """A figure cannot be built: unknown id, missing input table or column, missing glyph."""
+    """A figure cannot be built: unknown id, missing column, missing glyph."""
+
+
+class FigureSkipped(Exception):
+    """A figure does not apply to the corpus at hand (not an error).
+
+    ``reason`` says why in words a user can act on ("the corpus has no province reports");
+    ``setting`` names the config key that asked for it (``[figures] keyness_comparisons``), or
+    ``""``.
+    """
+
+    def __init__(self, reason: str, setting: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.setting = setting
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,10 @@ class FigureSpec:
         Names of the ``[figures]`` config values that change it (recorded in the manifest).
     seeded : bool
         Whether it uses ``cfg.seed`` (layout or jitter).
+    optional : tuple[str, ...] or callable
+        Tables read when present (recorded with their sha256 when they are), or a function
+        ``(cfg, results) -> tables`` when the saved tables decide which are read; the figure
+        is drawn without the absent ones.
     """
 
     id: str
@@ -53,10 +73,23 @@ class FigureSpec:
     make: MakeFn
     settings: tuple[str, ...] = ()
     seeded: bool = False
+    optional: tuple[str, ...] | Callable[[Config, Path], tuple[str, ...]] = ()
 
     def tables(self, cfg: Config) -> tuple[str, ...]:
-        """The input tables under ``cfg``, relative to the results folder."""
+        """The input tables under ``cfg`` the figure needs, relative to the results folder."""
         return self.inputs(cfg) if callable(self.inputs) else self.inputs
+
+    def present_tables(self, cfg: Config, results: Path) -> tuple[str, ...]:
+        """The needed and optional input tables that exist under ``results``."""
+        res = Results(results)
+        optional = self.optional(cfg, results) if callable(self.optional) else self.optional
+        tables = dict.fromkeys((*self.tables(cfg), *optional))
+        return tuple(rel for rel in tables if res.path(rel).is_file())
+
+    def missing_tables(self, cfg: Config, results: Path) -> tuple[str, ...]:
+        """The needed input tables absent from ``results``."""
+        res = Results(results)
+        return tuple(rel for rel in self.tables(cfg) if not res.path(rel).is_file())
 
 
 def read_table(results: Path, rel: str, *, columns: Sequence[str] = ()) -> pd.DataFrame:

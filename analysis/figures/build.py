@@ -1,9 +1,15 @@
 """Build registered figures into ``<out>/<id>.png`` and ``.pdf`` with ``<out>/manifest.json``.
 
-The manifest has one entry per figure: the question it answers, its input tables with their
+The manifest has one entry per drawn figure: the question it answers, its input tables with their
 sha256, its output files with their sha256, the config hash, the corpus hash, the seed (for
 figures with a random layout), the ``[figures]`` settings it depends on, the font file and the
 package versions. It has no timestamps, so a rebuild from the same tables gives the same bytes.
+
+A figure whose data does not support it (an input table absent, one level, one year ...) is
+skipped with its reason in ``<out>/skipped.csv``; a figure that fails (a missing column, a
+missing glyph, any exception) is named with a one-line error and its traceback goes to
+``<out>/errors.log``. Neither stops the other figures: :func:`build_figures` returns what was
+drawn, skipped and failed, and its callers decide the exit status.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ import contextlib
 import functools
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from concurrent.futures import as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +29,58 @@ from matplotlib.figure import Figure
 
 from analysis import io, stamps
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec
+from analysis.figures.base import FigureError, FigureSkipped, FigureSpec
 from analysis.figures.fonts import CJKFont, resolve_font
 from analysis.figures.registry import REGISTRY
 from analysis.figures.render import FORMATS, render
 from analysis.figures.style import figure_style
 from analysis.progress import progress
 from analysis.results import Results, ResultsError
+from analysis.skips import SKIPPED_FILE, Skip, skip_table
 from analysis.workers import n_workers, process_pool
 
 MANIFEST = "manifest.json"
+ERRORS = "errors.log"
 PREVIEW_DPI = 110
 ALWAYS_SETTINGS = ("font", "dpi")
+
+
+# the stage that writes each folder of a results folder (for "absent" reasons)
+_WRITER = {"corpus": "ingest", "tokens": "tokens", "tables": "measures", "topics": "topics"}
+
+
+@dataclass(frozen=True)
+class FiguresBuilt:
+    """What :func:`build_figures` did.
+
+    Attributes
+    ----------
+    written : tuple[Path, ...]
+        Files written: PNG and PDF of each figure drawn (registry order), then the manifest;
+        ``()`` when every figure was up to date (nothing written).
+    drawn : tuple[str, ...]
+        Ids of the figures drawn in this call.
+    skipped : tuple[Skip, ...]
+        Every selected figure that does not apply, with its reason (also those whose skip was
+        decided by an earlier, still valid build).
+    failed : tuple[tuple[str, str], ...]
+        ``(figure id, one-line error)`` of each figure that failed (traceback in ``errors.log``).
+    """
+
+    written: tuple[Path, ...] = ()
+    drawn: tuple[str, ...] = ()
+    skipped: tuple[Skip, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """One figure's outcome in a worker: bytes per format, or a skip, or a failure."""
+
+    files: dict[str, bytes] | None = None
+    skip: Skip | None = None
+    error: str = ""
+    trace: str = ""
 
 
 def _select(only: Sequence[str] | None) -> list[FigureSpec]:
@@ -44,13 +92,20 @@ def _select(only: Sequence[str] | None) -> list[FigureSpec]:
     return [REGISTRY[i] for i in dict.fromkeys(only)]
 
 
-def _check_inputs(specs: list[FigureSpec], results: Path, cfg: Config) -> None:
-    for spec in specs:
-        for rel in spec.tables(cfg):
-            if not Results(results).path(rel).is_file():
-                raise FigureError(
-                    f"figure {spec.id}: missing input table {rel} (looked in {results})"
-                )
+def absent_reason(missing: Sequence[str]) -> str:
+    """Why a figure whose input tables ``missing`` are absent is skipped, naming their stage."""
+    stages = sorted({_WRITER.get(rel.split("/", 1)[0], "an earlier") for rel in missing})
+    return (
+        f"input table(s) {', '.join(missing)} absent (not written by the "
+        f"{' or '.join(stages)} stage for this corpus)"
+    )
+
+
+def _check_inputs(spec: FigureSpec, results: Path, cfg: Config) -> None:
+    """Raise :class:`FigureSkipped` when a needed input table of ``spec`` is absent."""
+    missing = spec.missing_tables(cfg, results)
+    if missing:
+        raise FigureSkipped(absent_reason(missing))
 
 
 def _draw(spec: FigureSpec, results: Path, cfg: Config) -> Figure:
@@ -68,11 +123,12 @@ def make_figure(fig_id: str, *, results: str | Path, cfg: Config) -> Figure:
 
     The figure shows itself in Jupyter as a PNG at :data:`PREVIEW_DPI` (``_repr_png_``, drawn
     in the house style with the glyph checks of :func:`~analysis.figures.render.render`), also
-    without pyplot.
+    without pyplot. Raises :class:`FigureSkipped` when the figure does not apply to the corpus
+    (:func:`analysis.views` turns that into a note).
     """
     (spec,) = _select([fig_id])
     results = Path(results)
-    _check_inputs([spec], results, cfg)
+    _check_inputs(spec, results, cfg)
     font = resolve_font(cfg)
     with figure_style(font):
         fig = _draw(spec, results, cfg)
@@ -97,11 +153,13 @@ def _code_parts(spec: FigureSpec) -> list[str]:
 
 
 def _plan(spec: FigureSpec, cfg: Config, results: Path, font: CJKFont) -> dict[str, Any]:
-    """A figure's manifest entry before drawing: what it reads, its settings, font and code."""
+    """A figure's manifest entry before drawing: what it reads (the tables present), its
+    settings, font and code."""
     settings = {k: getattr(cfg.figures, k) for k in (*ALWAYS_SETTINGS, *spec.settings)}
+    res = Results(results)
     return {
         "question": spec.question,
-        "inputs": {rel: io.sha256_file(Results(results).path(rel)) for rel in spec.tables(cfg)},
+        "inputs": {rel: io.sha256_file(res.path(rel)) for rel in spec.present_tables(cfg, results)},
         "seed": cfg.seed if spec.seeded else None,
         "settings": json.loads(json.dumps(settings)),
         "font": {
@@ -127,19 +185,67 @@ def _unchanged(old: dict[str, Any] | None, new: dict[str, Any], out: Path) -> bo
     return not stamps.output_reasons(old, out)
 
 
-def _render_one(fig_id: str, cfg: Config, results: Path) -> dict[str, bytes]:
-    """Draw and render one figure (in this process or a worker); bytes per format."""
+def _skip_of(fig_id: str, entry: dict[str, Any]) -> Skip | None:
+    """The skip recorded in a stamp entry, or None for a drawn figure."""
+    skip = entry.get("skipped")
+    if not skip:
+        return None
+    return Skip("figures", fig_id, skip["reason"], skip.get("setting", ""))
+
+
+def _trace(exc: BaseException) -> str:
+    """The traceback of ``exc`` with file paths cut to their package-relative tail (no machine
+    paths in an output)."""
+    tb = traceback.TracebackException.from_exception(exc)
+    for te in (tb, *_chained(tb)):
+        for frame in te.stack:
+            frame.filename = _short_path(frame.filename)
+    return "".join(tb.format())
+
+
+def _chained(tb: traceback.TracebackException) -> list[traceback.TracebackException]:
+    out = []
+    cur = tb.__cause__ or tb.__context__
+    while cur is not None:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _short_path(filename: str) -> str:
+    parts = Path(filename).parts
+    for anchor in ("site-packages", "dist-packages"):
+        if anchor in parts:
+            return "/".join(parts[parts.index(anchor) + 1 :])
+    if "analysis" in parts:
+        return "/".join(parts[len(parts) - 1 - parts[::-1].index("analysis") :])
+    return Path(filename).name
+
+
+def _render_one(fig_id: str, cfg: Config, results: Path) -> _Rendered:
+    """Draw and render one figure (in this process or a worker): its bytes per format, or why
+    it was skipped, or its error; never raises for a figure's own problem."""
     spec = REGISTRY[fig_id]
-    font = resolve_font(cfg)
-    with figure_style(font):
-        fig = _draw(spec, results, cfg)
-        try:
-            return render(fig, font, dpi=cfg.figures.dpi)
-        except FigureError as exc:
-            raise FigureError(f"figure {spec.id}: {exc}") from exc
+    try:
+        _check_inputs(spec, results, cfg)
+        font = resolve_font(cfg)
+        with figure_style(font):
+            fig = _draw(spec, results, cfg)
+            try:
+                return _Rendered(files=render(fig, font, dpi=cfg.figures.dpi))
+            except FigureError as exc:
+                raise FigureError(f"figure {spec.id}: {exc}") from exc
+    except FigureSkipped as exc:
+        return _Rendered(skip=Skip("figures", fig_id, exc.reason, exc.setting))
+    except Exception as exc:  # one figure's failure never stops the others
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        if not isinstance(exc, FigureError):
+            message = f"{type(exc).__name__}: {message}"
+        message = message.removeprefix(f"figure {fig_id}: ")
+        return _Rendered(error=message, trace=_trace(exc))
 
 
-def _render_all(specs: list[FigureSpec], cfg: Config, results: Path) -> dict[str, dict[str, bytes]]:
+def _render_all(specs: list[FigureSpec], cfg: Config, results: Path) -> dict[str, _Rendered]:
     """Render ``specs``, in ``cfg.figures.workers`` processes when more than one figure."""
     ids = [s.id for s in specs]
     workers = n_workers(cfg.figures.workers, len(ids))
@@ -163,31 +269,30 @@ def build_figures(
     out: str | Path,
     only: Sequence[str] | None = None,
     force: bool = False,
-) -> list[Path]:
+) -> FiguresBuilt:
     """Draw the registered figures (or only the ids in ``only``) from the tables in ``results``.
 
     Writes ``<out>/<id>.png`` (``cfg.figures.dpi``) and ``<out>/<id>.pdf`` (fonts embedded) for
-    each figure, ``<out>/manifest.json`` and ``<out>/stamp.json``, as one folder swapped in at
-    the end. A figure whose input tables, settings, font, code and package versions are those
-    of its last drawing (and whose files are intact) is not redrawn unless ``force``; with
-    ``only``, the other figures are kept as they are. Figures are drawn in
-    ``cfg.figures.workers`` processes; the files do not depend on it. Returns the paths of the
-    figures drawn, in registry order, then the manifest; ``[]`` when every figure was up to date
-    (nothing is written then).
+    each figure its data supports, ``<out>/manifest.json``, ``<out>/skipped.csv`` (the figures
+    that do not apply and why), ``<out>/errors.log`` (tracebacks, only when a figure failed) and
+    ``<out>/stamp.json``, as one folder swapped in at the end. A figure whose input tables,
+    settings, font, code and package versions are those of its last drawing or skip (and whose
+    files are intact) is not redone unless ``force``; a failed figure is retried on every call;
+    with ``only``, the other figures are kept as they are. Figures are drawn in
+    ``cfg.figures.workers`` processes; the files do not depend on it.
 
     Raises
     ------
     FigureError
-        Naming the figure: unknown id, missing input table or column, or a character the CJK
-        font has no glyph for. Inputs of every selected figure are checked before any is drawn,
-        and nothing is written unless every selected figure renders.
+        Only for what concerns every figure: an unknown id in ``only``, the font, a folder
+        ``out`` that is not a figures folder. A figure's own failure is returned in
+        :attr:`FiguresBuilt.failed`.
     """
     res = Results(results, figures=out)
     results, out = Path(results), res.figures_dir
     _check_owned(out)
     specs = _select(only)
     with res.locking("figures", reads=["ingest", "measures", "topics"]):
-        _check_inputs(specs, results, cfg)
         font = resolve_font(cfg)
         old_stamp = res.stamp("figures") or {}
         old_entries: dict[str, Any] = old_stamp.get("figures", {})
@@ -199,21 +304,32 @@ def build_figures(
         ]
         kept = {i: e for i, e in old_entries.items() if i in REGISTRY}
         if not todo and kept == old_entries and (out / MANIFEST).is_file():
-            return []  # every figure up to date: nothing is rewritten
+            skipped = [_skip_of(s.id, kept[s.id]) for s in specs]
+            return FiguresBuilt(skipped=tuple(s for s in skipped if s))  # all up to date
         rendered = _render_all(todo, cfg, results)
         old_manifest = _read_manifest(out)
         entries = {i: e for i, e in kept.items() if i not in rendered}
+        failed = [(i, r.error) for i, r in rendered.items() if r.files is None and r.skip is None]
         with res.write_stage("figures", reads=["ingest", "measures", "topics"]) as w:
             for entry in entries.values():
                 for name in entry["outputs"]:
                     w.copy(out / name, name)
             written: list[Path] = []
             for spec in todo:
+                result = rendered[spec.id]
+                if result.skip is not None:
+                    entries[spec.id] = {
+                        **planned[spec.id],
+                        "outputs": {},
+                        "skipped": {"reason": result.skip.reason, "setting": result.skip.setting},
+                    }
+                if result.files is None:
+                    continue
                 outputs: dict[str, str] = {}
                 for fmt in FORMATS:
                     name = f"{spec.id}.{fmt}"
-                    w.bytes(rendered[spec.id][fmt], name)
-                    outputs[name] = io.sha256_bytes(rendered[spec.id][fmt])
+                    w.bytes(result.files[fmt], name)
+                    outputs[name] = io.sha256_bytes(result.files[fmt])
                     written.append(out / name)
                 entries[spec.id] = {
                     **planned[spec.id],
@@ -222,12 +338,26 @@ def build_figures(
                     "corpus_hash": _corpus_hash(results),
                 }
             entries = {i: entries[i] for i in sorted(entries, key=_registry_order)}
+            drawn = {i: e for i, e in entries.items() if not e.get("skipped")}
+            skips = [s for s in (_skip_of(i, e) for i, e in entries.items()) if s]
             configs = {**old_manifest.get("configs", {}), cfg.hash(): cfg.to_dict()}
-            used = {e.get("config_hash") for e in entries.values()}
+            used = {e.get("config_hash") for e in drawn.values()}
             configs = {h: c for h, c in configs.items() if h in used}
-            w.json({"figures": entries, "configs": configs}, MANIFEST)
+            w.json({"figures": drawn, "configs": configs}, MANIFEST)
+            w.csv(skip_table(skips), SKIPPED_FILE)
+            if failed:
+                log = "".join(
+                    f"== {i}: {rendered[i].error}\n{rendered[i].trace}\n" for i, _ in failed
+                )
+                w.text(log, ERRORS)
             w.stamp = {"stage": "figures", "figures": entries}
-    return [*written, out / MANIFEST]
+    selected = {s.id for s in specs}
+    return FiguresBuilt(
+        written=(*written, out / MANIFEST),
+        drawn=tuple(s.id for s in todo if rendered[s.id].files is not None),
+        skipped=tuple(s for s in skips if s.analysis in selected),
+        failed=tuple(failed),
+    )
 
 
 def _read_manifest(out: Path) -> dict[str, Any]:

@@ -17,8 +17,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, read_table
-from analysis.figures.draw import group_color, panel_grid
+from analysis.figures.base import FigureSkipped, read_table
+from analysis.figures.draw import group_color, groups_by_collection, panel_grid
 from analysis.figures.fonts import check_strings, resolve_font
 
 GROUP_TERMS = "tables/group_term_counts.csv"
@@ -63,11 +63,14 @@ def draw_clouds(
     counts = read_table(results, GROUP_TERMS, columns=("docvar", "group", "term", "count"))
     counts = counts[counts["docvar"] == docvar].dropna(subset=["group", "term"])
     counts = counts[counts["group"].astype(str).str.strip() != ""]
-    if counts.empty:
-        raise FigureError(f"{GROUP_TERMS} has no rows for docvar {docvar}")
+    counts, groups = groups_by_collection(counts, order)
+    n_groups = len(groups)
+    if n_groups < 2:
+        raise FigureSkipped(
+            f"{GROUP_TERMS} has {n_groups} {docvar} group(s) (one {docvar} in the corpus, or none): "
+            f"clouds compare 2 or more"
+        )
     counts = distinctiveness(counts)
-    groups = [g for g in order if g in set(counts["group"])]
-    groups += sorted(set(counts["group"]) - set(groups))
     font = resolve_font(cfg)
     check_strings(counts["term"].astype(str), font)
     width, height = cfg.figures.wordcloud_size

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec
+from analysis.figures.base import FigureSkipped, FigureSpec
 from analysis.figures.emphasis import (
     CONCEPTS,
     PANEL,
@@ -25,14 +26,24 @@ def make(results: Path, cfg: Config) -> Figure:
     concepts = read_concepts(results)
     panel = read_panel(results)
     panel = panel[panel["level"].isin(LOCAL_LEVELS)]
-    if panel.empty:
-        raise FigureError(f"{PANEL} has no {' or '.join(LOCAL_LEVELS)} reports")
+    n_reports = panel["doc_id"].nunique()
+    if n_reports < 2:
+        raise FigureSkipped(
+            f"the corpus has {n_reports} {' or '.join(LOCAL_LEVELS)} report(s); the local "
+            "heatmap compares 2 or more"
+        )
+    panel = panel.assign(province=panel["province"].fillna("").replace("", "(no province)"))
     rates = pooled_rates(
-        panel, ["province", "place", "year", "doc_type", "doc_id"], concepts["concept"]
+        panel,
+        ["province", "place", "year", "doc_type", "collection", "doc_id"],
+        concepts["concept"],
     )
     keys = rates.index.to_frame(index=False)
+    several = keys["collection"].nunique() > 1
     labels = [
-        f"{r.place} {r.year}" + ("" if r.doc_type == "work_report" else f" ({r.doc_type})")
+        f"{r.place} {'' if pd.isna(r.year) else r.year}"
+        + ("" if r.doc_type == "work_report" else f" ({r.doc_type})")
+        + (f" [{r.collection}]" if several else "")
         for r in keys.itertuples()
     ]
     fig = Figure(figsize=(11, 1.9 + 0.19 * len(rates) + 2.2))

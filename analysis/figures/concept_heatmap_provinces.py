@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec
+from analysis.figures.base import FigureSkipped, FigureSpec
 from analysis.figures.draw import REGIONS
 from analysis.figures.emphasis import (
     CONCEPTS,
@@ -25,9 +25,16 @@ def make(results: Path, cfg: Config) -> Figure:
     concepts = read_concepts(results)
     panel = read_panel(results)
     panel = panel[panel["level"] == "province"]
-    if panel.empty:
-        raise FigureError(f"{PANEL} has no province reports")
-    rates = pooled_rates(panel, ["region", "province"], concepts["concept"])
+    n_provinces = panel["province"].nunique()
+    if n_provinces < 2:
+        raise FigureSkipped(
+            f"the corpus has province reports of {n_provinces} province(s); the province "
+            "heatmap compares 2 or more"
+        )
+    panel = panel.assign(region=panel["region"].fillna("").replace("", "(no region)"))
+    several = panel["collection"].nunique() > 1
+    by = ["region", "province", *(["collection"] if several else [])]
+    rates = pooled_rates(panel, by, concepts["concept"])
     keys = rates.index.to_frame(index=False)
     order = pd.Categorical(
         keys["region"], categories=[*REGIONS, *sorted(set(keys["region"]) - set(REGIONS))]
@@ -40,7 +47,9 @@ def make(results: Path, cfg: Config) -> Figure:
         fig,
         rates,
         concepts=concepts,
-        row_labels=keys["province"].tolist(),
+        row_labels=[
+            f"{r.province} [{r.collection}]" if several else r.province for r in keys.itertuples()
+        ],
         groups=keys["region"].tolist(),
         title=f"Concept emphasis in the {len(rates)} provinces (reports of "
         f"{', '.join(map(str, years))} pooled, whole report)",

@@ -1,47 +1,30 @@
-"""Concept trends in the national reports, 1954-2025: rate per 10k characters with its interval."""
+"""Concept trends in the bundled national work reports: rate per 10k characters with its interval.
+
+The series is ``bundled/national/work_report`` of ``tables/year_series.csv`` (or, without that
+table, the concept panel's ``collection == 'bundled' and level == 'national' and doc_type ==
+'work_report'`` reports), so a user's folder ingested alongside never changes it; other series
+are drawn by ``year_series``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec, concept_label
+from analysis.figures.base import FigureSpec, concept_label
 from analysis.figures.draw import SERIES_COLOR, mark_years, panel_grid, series_band
-from analysis.figures.emphasis import CONCEPTS, PANEL, read_concepts, read_panel
+from analysis.figures.emphasis import CONCEPTS, PANEL, read_concepts
+from analysis.figures.series import NATIONAL, YEAR_SERIES, national_series, selected_concepts
 
 NCOLS = 5
-
-
-def national_series(panel: pd.DataFrame) -> pd.DataFrame:
-    """The national rows of the panel, one report per year (the longest if a year has several)."""
-    nat = panel[panel["level"] == "national"].dropna(subset=["year"])
-    longest = nat.groupby("doc_id")["chars"].max().rename("doc_chars")
-    nat = nat.join(longest, on="doc_id").sort_values(
-        ["year", "doc_chars", "doc_id"], ascending=[True, False, True]
-    )
-    keep = nat.drop_duplicates("year")["doc_id"]
-    return nat[nat["doc_id"].isin(keep)]
-
-
-def selected_concepts(concepts: pd.DataFrame, chosen: tuple[str, ...]) -> pd.DataFrame:
-    """Rows of ``concepts`` for the ids in ``chosen`` (in that order), or all if it is empty."""
-    if not chosen:
-        return concepts
-    unknown = [c for c in chosen if c not in set(concepts["concept"])]
-    if unknown:
-        raise FigureError(f"[figures] trend_concepts: unknown concept(s) {unknown}")
-    return concepts.set_index("concept").loc[list(chosen)].reset_index()
 
 
 def make(results: Path, cfg: Config) -> Figure:
     """Small multiples, one per concept: yearly rate, 95% interval band, key years dotted."""
     concepts = selected_concepts(read_concepts(results), cfg.figures.trend_concepts)
-    nat = national_series(read_panel(results))
-    if nat.empty:
-        raise FigureError(f"{PANEL} has no national reports")
+    nat = national_series(results)
     nrows = -(-len(concepts) // NCOLS)
     fig = Figure(figsize=(11, 1.2 + 1.45 * nrows))
     axes = panel_grid(fig, len(concepts), ncols=NCOLS, sharex=True)
@@ -60,12 +43,13 @@ def make(results: Path, cfg: Config) -> Figure:
         ax.set_title(concept_label(c.label_en, c.label_zh, width=34), fontsize=7)
         ax.set_ylim(0, None)
         ax.set_xlim(years.min() - 2, years.max() + 2)
-        ax.set_xticks(range(1960, int(years.max()) + 1, 20))
+        ax.set_xticks(range(-(-int(years.min()) // 20) * 20, int(years.max()) + 1, 20))
     for ax in axes[::NCOLS]:
         ax.set_ylabel("per 10k chars")
     marks = " · ".join(f"{y} {t}" for y, t in sorted(cfg.figures.key_years.items()))
     fig.suptitle(
-        f"Concept emphasis in {nat['doc_id'].nunique()} national reports, "
+        f"Concept emphasis in {int(nat.drop_duplicates('year')['n_reports'].sum())} national "
+        f"reports ({NATIONAL}), "
         f"{years.min()}-{years.max()} (rate per 10,000 characters, 95% paragraph-bootstrap band;"
         f" gaps = years without a report)\ndotted: {marks}",
         fontsize=9,
@@ -79,4 +63,5 @@ SPEC = FigureSpec(
     inputs=(PANEL, CONCEPTS),
     make=make,
     settings=("trend_concepts", "key_years"),
+    optional=(YEAR_SERIES,),
 )

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from analysis.config import Config
 from analysis.figures.base import FigureSpec, read_table
-from analysis.figures.draw import LEVEL_COLORS, LEVELS
+from analysis.figures.draw import LEVELS, group_color, ordered
 
 DOCUMENTS = "corpus/documents.parquet"
 COLUMNS = (
@@ -64,14 +64,26 @@ def flag_table(docs: pd.DataFrame) -> pd.DataFrame:
         if held.any():
             flags[issue] = held
     counts = flags.astype(int).groupby(docs["level"]).sum().T
-    counts = counts.reindex(columns=[lv for lv in LEVELS if lv in counts.columns], fill_value=0)
+    counts = counts.reindex(columns=ordered(counts.columns, LEVELS), fill_value=0)
     counts.index = [FLAG_LABELS.get(i, ISSUE_LABELS.get(i, i)) for i in counts.index]
     return counts
 
 
+def _empty(ax: Axes, text: str, title: str) -> Axes:
+    """An axes that says in words why it shows nothing."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=8, color="#555555")
+    ax.set_title(title)
+    return ax
+
+
 def _timeline(ax: Axes, docs: pd.DataFrame) -> Axes:
-    counts = docs.groupby(["level", "year"]).size()
-    levels = [lv for lv in LEVELS if lv in counts.index.get_level_values(0)]
+    title = "Reports by level and year (one dot per year; number = reports that year)"
+    dated = docs.dropna(subset=["year"])
+    if dated.empty:
+        return _empty(ax, "no report has a year (see corpus/metadata_template.csv)", title)
+    counts = dated.groupby(["level", "year"]).size()
+    levels = ordered(counts.index.get_level_values(0), LEVELS)
     for row, level in enumerate(levels):
         years = counts.loc[level]
         y = len(levels) - 1 - row
@@ -79,7 +91,7 @@ def _timeline(ax: Axes, docs: pd.DataFrame) -> Axes:
             years.index,
             np.full(len(years), y),
             s=8 + 6 * np.sqrt(years.to_numpy()),
-            color=LEVEL_COLORS[level],
+            color=group_color(level),
             zorder=3,
             linewidths=0,
         )
@@ -105,10 +117,11 @@ def _timeline(ax: Axes, docs: pd.DataFrame) -> Axes:
     ax.set_yticks(range(len(levels)), levels[::-1])
     ax.set_ylim(-0.7, len(levels) - 0.3)
     ax.grid(axis="y", visible=False)
-    year_min, year_max = int(docs["year"].min()), int(docs["year"].max())
+    year_min, year_max = int(dated["year"].min()), int(dated["year"].max())
     ax.set_xlim(year_min - 1.5, year_max + 1.5)
     ax.set_xlabel("year of the report")
-    ax.set_title("Reports by level and year (one dot per year; number = reports that year)")
+    undated = len(docs) - len(dated)
+    ax.set_title(title + (f"; {undated} report(s) without a year not shown" if undated else ""))
     return ax
 
 
@@ -117,7 +130,7 @@ def _stacked_barh(ax: Axes, counts: pd.DataFrame) -> Axes:
     pos = np.arange(len(counts))[::-1]
     left = np.zeros(len(counts))
     for level in counts.columns:
-        ax.barh(pos, counts[level], left=left, color=LEVEL_COLORS[level], label=level, height=0.7)
+        ax.barh(pos, counts[level], left=left, color=group_color(level), label=level, height=0.7)
         left += counts[level].to_numpy()
     for p, total in zip(pos, left, strict=True):
         ax.annotate(
@@ -131,13 +144,13 @@ def _stacked_barh(ax: Axes, counts: pd.DataFrame) -> Axes:
     ax.set_yticks(pos, counts.index)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", visible=False)
-    ax.set_xlim(0, max(1.0, left.max()) * 1.12)
+    ax.set_xlim(0, max(1.0, left.max(initial=0.0)) * 1.12)
     return ax
 
 
 def _lengths(ax: Axes, docs: pd.DataFrame, *, seed: int) -> Axes:
     rng = np.random.default_rng(seed)
-    levels = [lv for lv in LEVELS if lv in set(docs["level"])]
+    levels = ordered(docs["level"], LEVELS)
     medians: list[float] = []
     for i, level in enumerate(levels):
         k = docs.loc[docs["level"] == level, "n_chars"].to_numpy(dtype=float) / 1000
@@ -145,7 +158,7 @@ def _lengths(ax: Axes, docs: pd.DataFrame, *, seed: int) -> Axes:
             i + rng.uniform(-0.22, 0.22, len(k)),
             k,
             s=7,
-            color=LEVEL_COLORS[level],
+            color=group_color(level),
             alpha=0.75,
             linewidths=0,
         )
@@ -174,13 +187,17 @@ def make(results: Path, cfg: Config) -> Figure:
     )
     _timeline(axd["time"], docs)
     sub = docs[docs["level"] != "national"]
-    by_prov = sub.groupby(["province", "level"]).size().unstack(fill_value=0)
-    by_prov = by_prov.reindex(columns=[lv for lv in LEVELS if lv in by_prov.columns])
-    by_prov = by_prov.loc[by_prov.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-    ax = _stacked_barh(axd["prov"], by_prov)
-    ax.set_xlabel("reports")
-    ax.set_title("Sub-national reports by province")
-    ax.legend(loc="lower right", title="level")
+    sub = sub.assign(province=sub["province"].fillna("").replace("", "(no province)"))
+    if sub.empty:
+        _empty(axd["prov"], "no sub-national reports", "Sub-national reports by province")
+    else:
+        by_prov = sub.groupby(["province", "level"]).size().unstack(fill_value=0)
+        by_prov = by_prov.reindex(columns=ordered(by_prov.columns, LEVELS))
+        total = by_prov.sum(axis=1).sort_values(ascending=False, kind="stable")
+        ax = _stacked_barh(axd["prov"], by_prov.loc[total.index])
+        ax.set_xlabel("reports")
+        ax.set_title("Sub-national reports by province")
+        ax.legend(loc="lower right", title="level")
     _lengths(axd["len"], docs, seed=cfg.seed)
     ax = _stacked_barh(axd["flags"], flag_table(docs))
     ax.set_xlabel("reports")

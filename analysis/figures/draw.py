@@ -35,8 +35,36 @@ MUTED = "#bbbbbb"
 SERIES_COLOR = "#0072B2"  # a single series (trends, means)
 
 
+def ordered(values: Sequence[str], order: Sequence[str]) -> list[str]:
+    """The distinct ``values``: those of ``order`` first (in its order), then the others sorted."""
+    present = {str(v) for v in values}
+    return [v for v in order if v in present] + sorted(present - set(order))
+
+
+def groups_by_collection(
+    table: pd.DataFrame, order: Sequence[str], *, column: str = "group"
+) -> tuple[pd.DataFrame, list[str]]:
+    """``table`` with its ``column`` values kept apart per collection, and their order.
+
+    A table of one collection (or without a ``collection`` column) is returned as it is with its
+    groups :func:`ordered`; with several collections, a group becomes ``"<collection>: <group>"``
+    (collections sorted, groups in ``order`` within each), so collections never pool silently.
+    """
+    table = table.assign(**{column: table[column].astype(str)})
+    if "collection" not in table or table["collection"].nunique() <= 1:
+        return table, ordered(table[column], order)
+    names = []
+    for collection in sorted(table["collection"].astype(str).unique()):
+        part = table.loc[table["collection"].astype(str) == collection, column]
+        names += [f"{collection}: {g}" for g in ordered(part, order)]
+    table = table.assign(**{column: table["collection"].astype(str) + ": " + table[column]})
+    return table, names
+
+
 def group_color(group: str) -> str:
-    """Colour of a level or region value (grey for anything else)."""
+    """Colour of a level or region value, also as ``"<collection>: <value>"`` (grey for
+    anything else)."""
+    group = group.rpartition(": ")[2]
     return LEVEL_COLORS.get(group, REGION_COLORS.get(group, "#666666"))
 
 

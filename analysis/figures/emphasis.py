@@ -20,7 +20,8 @@ from analysis.figures.draw import heatmap
 PANEL = "tables/concept_panel.parquet"
 CONCEPTS = "tables/concepts.csv"
 PANEL_COLUMNS = (
-    "doc_id", "place", "level", "province", "region", "year", "doc_type", "section", "concept",
+    "doc_id", "place", "level", "province", "region", "year", "doc_type", "collection", "section",
+    "concept",
     "label_en", "label_zh", "count", "chars", "rate", "ci_low", "ci_high",
 )  # fmt: skip
 # Colour range of the heatmaps: log2 of rate / concept mean, clipped to +-LOG2_CLIP.

@@ -1,4 +1,10 @@
-"""Keyness: the terms most over-represented on each side of the main comparisons (G2 bars)."""
+"""Keyness: the terms most over-represented on each side of the main comparisons (G2 bars).
+
+Draws the comparisons of ``[figures] keyness_comparisons`` that ``tables/keyness/index.csv``
+holds; when it holds none of them, the first :data:`MAX_DERIVED` comparisons of the index
+(derived ones included: those the measures stage chose for this corpus), so the figure applies to
+any corpus with a comparison at all. The configured ids not drawn are named under the figure.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +18,41 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec, read_table
+from analysis.figures.base import FigureError, FigureSkipped, FigureSpec, read_table
 from analysis.figures.draw import MUTED, REFERENCE_COLOR, TARGET_COLOR, panel_grid
 
 INDEX = "tables/keyness/index.csv"
 COLUMNS = ("term", "target_count", "reference_count", "g2", "q", "log_ratio", "direction")
 Q_MAX = 0.05
+MAX_DERIVED = 4
+SETTING = "[figures] keyness_comparisons"
 
 
-def inputs(cfg: Config) -> tuple[str, ...]:
-    """The index and one table per configured comparison."""
-    return (INDEX, *(f"tables/keyness/{c}.csv" for c in cfg.figures.keyness_comparisons))
+def table_of(comparison: str) -> str:
+    """The table of one comparison, relative to the results folder."""
+    return f"tables/keyness/{comparison}.csv"
+
+
+def drawn_tables(cfg: Config, results: Path) -> tuple[str, ...]:
+    """The tables of the comparisons :func:`choose` picks from the saved index (none when the
+    index is absent or unreadable: the figure then skips or fails on its own)."""
+    try:
+        index = read_table(results, INDEX, columns=("comparison",))
+    except FigureError:
+        return ()
+    return tuple(table_of(c) for c in choose(index, cfg.figures.keyness_comparisons)[0])
+
+
+def choose(index: pd.DataFrame, chosen: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The comparisons to draw and the configured ids that the index lacks.
+
+    The configured ids present in ``index`` (in their order); if none is, the first
+    :data:`MAX_DERIVED` of the index (in its order).
+    """
+    known = list(dict.fromkeys(index["comparison"].astype(str)))
+    present = [c for c in chosen if c in known]
+    absent = [c for c in chosen if c not in known]
+    return (present or known[:MAX_DERIVED]), absent
 
 
 def top_terms(table: pd.DataFrame, *, n: int) -> pd.DataFrame:
@@ -66,18 +96,17 @@ def make(results: Path, cfg: Config) -> Figure:
     index = read_table(
         results, INDEX, columns=("comparison", "label", "n_target_docs", "n_reference_docs", "unit")
     )
-    index = index.set_index("comparison")
-    chosen = cfg.figures.keyness_comparisons
-    unknown = [c for c in chosen if c not in index.index]
-    if unknown:
-        raise FigureError(f"[figures] keyness_comparisons: {unknown} not in {INDEX}")
+    chosen, absent = choose(index, cfg.figures.keyness_comparisons)
+    if not chosen:
+        raise FigureSkipped(f"{INDEX} lists no comparison for this corpus", SETTING)
+    index = index.drop_duplicates("comparison").set_index("comparison")
     n = cfg.figures.keyness_terms
     ncols = min(2, len(chosen))
     nrows = -(-len(chosen) // ncols)
     fig = Figure(figsize=(5.4 * ncols, 0.9 + nrows * (0.6 + 0.16 * 2 * n)))
     axes = panel_grid(fig, len(chosen), ncols=ncols)
     for ax, comparison in zip(axes, chosen, strict=True):
-        table = read_table(results, f"tables/keyness/{comparison}.csv", columns=COLUMNS)
+        table = read_table(results, table_of(comparison), columns=COLUMNS)
         _bars(ax, top_terms(table, n=n))
         meta = index.loc[comparison]
         target, _, reference = str(meta["label"]).partition(" vs ")
@@ -111,15 +140,20 @@ def make(results: Path, cfg: Config) -> Figure:
         loc="outside lower center",
         ncols=3,
     )
-    fig.suptitle(f"Keyness: top {n} terms on each side of each comparison", fontsize=10)
+    note = ""
+    if absent:
+        note = f"\n{SETTING}: not in this corpus's comparisons (not drawn): {', '.join(absent)}"
+    fig.suptitle(f"Keyness: top {n} terms on each side of each comparison{note}", fontsize=10)
     return fig
 
 
 SPEC = FigureSpec(
     id="keyness_bars",
-    question="Which terms most distinguish review from plan, recent from earlier national "
-    "reports, 2026 from 2025 provincial reports, and Zhejiang from other local reports?",
-    inputs=inputs,
+    question="Which terms most distinguish each side of the main comparisons (on the bundled "
+    "corpus: review from plan, recent from earlier national reports, 2026 from 2025 provincial "
+    "reports, Zhejiang from other local reports)?",
+    inputs=(INDEX,),
     make=make,
     settings=("keyness_comparisons", "keyness_terms"),
+    optional=drawn_tables,
 )

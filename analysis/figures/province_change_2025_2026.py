@@ -1,4 +1,8 @@
-"""Provinces 2025 -> 2026: change of each concept's rate between a province's two reports."""
+"""Provinces 2025 -> 2026: change of each concept's rate between a province's two reports.
+
+Drawn from the work reports of provinces that have a report of both years in one collection;
+skipped when there is none (a province reports of other years, or none).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec, concept_label
-from analysis.figures.draw import REGION_COLORS, REGIONS
+from analysis.figures.base import FigureSkipped, FigureSpec, concept_label
+from analysis.figures.draw import REGIONS, group_color, ordered
 from analysis.figures.emphasis import CONCEPTS, PANEL, read_concepts, read_panel
 
 YEARS = (2025, 2026)
@@ -18,14 +22,25 @@ YEARS = (2025, 2026)
 
 def province_change(panel: pd.DataFrame) -> pd.DataFrame:
     """Per province and concept: rate in each of :data:`YEARS` and ``change`` (later - earlier)."""
-    prov = panel[(panel["level"] == "province") & panel["year"].isin(YEARS)]
-    wide = prov.pivot_table(
-        index=["region", "province", "concept"], columns="year", values="rate", aggfunc="first"
-    )
-    missing = [y for y in YEARS if y not in wide.columns]
-    if missing:
-        raise FigureError(f"{PANEL} has no province reports of {missing}")
+    prov = panel[
+        (panel["level"] == "province")
+        & (panel["doc_type"] == "work_report")
+        & panel["year"].isin(YEARS)
+    ]
+    prov = prov.assign(region=prov["region"].fillna("").replace("", "(no region)"))
+    keys = ["collection", "region", "province", "concept"]
+    sums = prov.groupby([*keys, "year"], observed=True)[["count", "chars"]].sum()
+    rate = (sums["count"] / sums["chars"] * 1e4).rename("rate").reset_index()
+    wide = rate.pivot_table(index=keys, columns="year", values="rate", aggfunc="first")
+    if any(y not in wide.columns for y in YEARS):
+        wide = pd.DataFrame(columns=[*keys, *YEARS])
     wide = wide.dropna(subset=list(YEARS)).reset_index()
+    if wide.empty:
+        years = sorted(panel.loc[panel["level"] == "province", "year"].dropna().unique())
+        raise FigureSkipped(
+            f"no province has work reports of both {YEARS[0]} and {YEARS[1]} in one collection "
+            f"(province reports of years: {', '.join(map(str, years)) or 'none'})"
+        )
     wide["change"] = wide[YEARS[1]] - wide[YEARS[0]]
     return wide
 
@@ -46,12 +61,12 @@ def make(results: Path, cfg: Config) -> Figure:
     fig = Figure(figsize=(9, 1.4 + 0.24 * len(stats)))
     ax = fig.subplots()
     ax.axvline(0, color="#333333", linewidth=0.7)
-    regions = [r for r in REGIONS if r in set(change["region"])]
+    regions = ordered(change["region"], REGIONS)
     for region in regions:
         d = change[change["region"] == region]
         y = d["concept"].map(ypos).to_numpy() + rng.uniform(-0.25, 0.25, len(d))
         ax.scatter(
-            d["change"], y, s=6, color=REGION_COLORS[region], alpha=0.7, linewidths=0, label=region
+            d["change"], y, s=6, color=group_color(region), alpha=0.7, linewidths=0, label=region
         )
     ax.scatter(
         stats["median"],

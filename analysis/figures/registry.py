@@ -17,6 +17,7 @@ from analysis.figures import (
     topic_terms,
     wordclouds_level,
     wordclouds_region,
+    year_series,
 )
 from analysis.figures.base import FigureSpec
 
@@ -27,6 +28,7 @@ REGISTRY: dict[str, FigureSpec] = {
         concept_heatmap_local.SPEC,
         concept_heatmap_provinces.SPEC,
         concept_trends_national.SPEC,
+        year_series.SPEC,
         review_plan_shift.SPEC,
         province_change_2025_2026.SPEC,
         keyness_bars.SPEC,

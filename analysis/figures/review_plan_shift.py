@@ -9,8 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from analysis.config import Config
-from analysis.figures.base import FigureSpec, concept_label, read_table
-from analysis.figures.draw import SECTION_COLORS, interval_points
+from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, read_table
+from analysis.figures.draw import SECTION_COLORS, groups_by_collection, interval_points
 
 SHIFT = "tables/concept_section_shift.csv"
 COLUMNS = (
@@ -34,12 +34,29 @@ GROUP_TITLES = {
 }
 
 
+def group_title(group: str) -> str:
+    """``"All reports"``, or ``"my_reports: Provincial"`` for a group of one collection."""
+    collection, _, name = group.rpartition(": ")
+    title = GROUP_TITLES.get(name, name)
+    return f"{collection}: {title}" if collection else title
+
+
 def make(results: Path, cfg: Config) -> Figure:
     """Dumbbells per concept (rows) and report group (panels): review and plan rates with CIs."""
     shift = read_table(results, SHIFT, columns=COLUMNS)
-    groups = [g for g in GROUPS if g in set(shift["group"])] + sorted(
-        set(shift["group"]) - set(GROUPS)
+    shift, groups = groups_by_collection(shift, GROUPS)
+    both = (
+        shift[shift["rate"] > 0]
+        .groupby("group")["section"]
+        .agg(lambda s: {"review", "plan"} <= set(s))
     )
+    shift = shift[shift["group"].isin(both[both].index)]
+    if shift.empty:
+        raise FigureSkipped(
+            f"{SHIFT} has no report group with concepts mentioned in both its review and its "
+            "plan sections"
+        )
+    groups = [g for g in groups if g in set(shift["group"])]
     rate = shift.pivot_table(
         index="concept", columns=["group", "section"], values="rate", aggfunc="first"
     )
@@ -77,7 +94,7 @@ def make(results: Path, cfg: Config) -> Figure:
                 size=3.2,
             )
         ax.set_xscale("log")
-        ax.set_title(GROUP_TITLES.get(group, group))
+        ax.set_title(group_title(group))
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("rate per 10k characters (log scale)")
     axes[0].set_yticks(
@@ -93,7 +110,7 @@ def make(results: Path, cfg: Config) -> Figure:
     fig.legend(handles, [f"{n} section" for n in names], loc="outside lower center", ncols=2)
     fig.suptitle(
         "Review of past work vs plans: concept rates with 95% paragraph-bootstrap intervals\n"
-        f"rows sorted by plan/review ratio in '{GROUP_TITLES.get(first, first)}' (top: most "
+        f"rows sorted by plan/review ratio in '{group_title(first)}' (top: most "
         "plan-heavy); a missing dot = not mentioned",
         fontsize=9,
     )

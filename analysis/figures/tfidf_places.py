@@ -7,8 +7,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec, read_table
-from analysis.figures.draw import LEVEL_COLORS, panel_grid, term_bars
+from analysis.figures.base import FigureSkipped, FigureSpec, read_table
+from analysis.figures.draw import group_color, panel_grid, term_bars
 
 TFIDF = "tables/tfidf_top_terms.csv"
 DOCUMENTS = "corpus/documents.parquet"
@@ -18,21 +18,36 @@ NCOLS = 6
 def make(results: Path, cfg: Config) -> Figure:
     """One panel per place of the configured levels: its top TF-IDF terms by score."""
     tfidf = read_table(results, TFIDF, columns=("scope", "group", "rank", "term", "score", "count"))
-    docs = read_table(results, DOCUMENTS, columns=("place", "level", "province"))
-    places = docs[docs["level"].isin(cfg.figures.tfidf_levels)].drop_duplicates("place")
-    places = places.sort_values(["province", "level", "place"], kind="stable")
-    tfidf = tfidf[(tfidf["scope"] == "place") & tfidf["group"].isin(places["place"])]
+    docs = read_table(results, DOCUMENTS, columns=("place", "level", "province", "collection"))
+    if "collection" not in tfidf:  # a table of one collection
+        tfidf = tfidf.assign(collection=docs["collection"].iloc[0] if len(docs) else "")
+    places = docs[docs["level"].isin(cfg.figures.tfidf_levels)]
+    places = places.drop_duplicates(["collection", "place"])
+    places = places.assign(province=places["province"].fillna(""))
+    places = places.sort_values(["collection", "province", "level", "place"], kind="stable")
+    keys = set(zip(places["collection"], places["place"], strict=True))
+    tfidf = tfidf[tfidf["scope"] == "place"]
+    pairs = zip(tfidf["collection"], tfidf["group"].astype(str), strict=True)
+    tfidf = tfidf[[k in keys for k in pairs]]
     if tfidf.empty:
-        raise FigureError(f"{TFIDF} has no scope=place rows for levels {cfg.figures.tfidf_levels}")
-    places = places[places["place"].isin(set(tfidf["group"]))]
+        levels = ", ".join(cfg.figures.tfidf_levels)
+        raise FigureSkipped(
+            f"the corpus has no place of the levels {levels} with TF-IDF terms (scope place)",
+            "[figures] tfidf_levels",
+        )
+    found = set(zip(tfidf["collection"], tfidf["group"].astype(str), strict=True))
+    places = places[[k in found for k in zip(places["collection"], places["place"], strict=True)]]
+    several = places["collection"].nunique() > 1
     n = cfg.figures.tfidf_terms
     nrows = -(-len(places) // NCOLS)
     fig = Figure(figsize=(11, 0.8 + nrows * (0.45 + 0.15 * n)))
     axes = panel_grid(fig, len(places), ncols=NCOLS)
     for ax, p in zip(axes, places.itertuples(), strict=True):
-        top = tfidf[tfidf["group"] == p.place].nsmallest(n, "rank")
-        term_bars(ax, top["term"].tolist(), top["score"].to_numpy(), color=LEVEL_COLORS[p.level])
-        ax.set_title(f"{p.place} ({p.province})", fontsize=7.5)
+        mine = (tfidf["collection"] == p.collection) & (tfidf["group"] == p.place)
+        top = tfidf[mine].nsmallest(n, "rank")
+        term_bars(ax, top["term"].tolist(), top["score"].to_numpy(), color=group_color(p.level))
+        title = f"{p.place} ({p.province})" if p.province else p.place
+        ax.set_title(f"{title} [{p.collection}]" if several else title, fontsize=7.5)
         ax.tick_params(axis="x", labelsize=5.5)
         ax.tick_params(axis="y", labelsize=6.5)
     fig.suptitle(

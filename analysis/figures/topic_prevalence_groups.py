@@ -8,8 +8,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec, read_table, wrap_label
-from analysis.figures.draw import LEVELS, REGIONS, group_color, interval_points
+from analysis.figures.base import FigureSkipped, FigureSpec, read_table, wrap_label
+from analysis.figures.draw import LEVELS, REGIONS, group_color, interval_points, ordered
 from analysis.figures.topics_common import TOPICS, read_topics
 
 GROUPS = "topics/prevalence_groups.csv"
@@ -22,15 +22,20 @@ def make(results: Path, cfg: Config) -> Figure:
     prev = read_table(
         results, GROUPS, columns=("docvar", "group", "topic", "mean", "ci_low", "ci_high", "n_docs")
     )
-    docvars = [d for d in DOCVARS if d in set(prev["docvar"])]
+    prev = prev[prev["group"].notna() & (prev["group"].astype(str).str.strip() != "")]
+    prev = prev.assign(group=prev["group"].astype(str))
+    n_groups = prev.groupby("docvar")["group"].nunique()
+    docvars = [d for d in DOCVARS if n_groups.get(d, 0) >= 2]
     if not docvars:
-        raise FigureError(f"{GROUPS} has no rows for docvar {' or '.join(DOCVARS)}")
+        raise FigureSkipped(
+            f"{GROUPS} has fewer than 2 groups of {' and of '.join(DOCVARS)} "
+            "(one region and one level: nothing to compare)"
+        )
     fig = Figure(figsize=(11, 1.8 + 0.4 * len(topics)))
     axes = np.atleast_1d(fig.subplots(1, len(docvars), sharey=True))
     for ax, docvar in zip(axes, docvars, strict=True):
         d = prev[prev["docvar"] == docvar]
-        order = DOCVARS[docvar]
-        groups = [g for g in order if g in set(d["group"])] + sorted(set(d["group"]) - set(order))
+        groups = ordered(d["group"], DOCVARS[docvar])
         step = 0.7 / max(1, len(groups))
         for i, group in enumerate(groups):
             g = d[d["group"] == group].set_index("topic").reindex(topics.index)
@@ -61,7 +66,7 @@ def make(results: Path, cfg: Config) -> Figure:
     axes[0].set_yticks(range(len(topics)), [wrap_label(t, 36) for t in topics["label"]])
     axes[0].set_ylim(len(topics) - 0.5, -0.5)
     fig.suptitle(
-        "Topic prevalence by region and by level "
+        f"Topic prevalence by {' and by '.join(docvars)} "
         "(intervals: bootstrap over documents and model runs; * = unstable topic)",
         fontsize=9,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec, read_table, wrap_label
+from analysis.figures.base import FigureSkipped, FigureSpec, read_table, wrap_label
 from analysis.figures.draw import SERIES_COLOR, mark_years, panel_grid, series_band
 from analysis.figures.topics_common import TOPICS, read_topics
 
@@ -19,8 +19,11 @@ def make(results: Path, cfg: Config) -> Figure:
     """Small multiples, one per topic: yearly mean proportion, 95% band, key years dotted."""
     topics = read_topics(results)
     prev = read_table(results, YEARS, columns=("year", "topic", "mean", "ci_low", "ci_high"))
-    if prev.empty:
-        raise FigureError(f"{YEARS} is empty")
+    prev = prev.dropna(subset=["year"])
+    if prev["year"].nunique() < 3:
+        raise FigureSkipped(
+            f"{YEARS} has {prev['year'].nunique()} year(s) of national reports; the figure needs 3+"
+        )
     nrows = -(-len(topics) // NCOLS)
     fig = Figure(figsize=(11, 1.2 + 1.5 * nrows))
     axes = panel_grid(fig, len(topics), ncols=NCOLS, sharex=True, sharey=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 from matplotlib import font_manager, ft2font
 from matplotlib.figure import Figure
 
@@ -26,6 +28,7 @@ from analysis.figures.fonts import check_strings, missing_chars, resolve_font
 from analysis.figures.render import figure_texts, render
 from analysis.figures.style import figure_style
 from analysis.figures.topics_common import read_topics
+from analysis.skips import Skip, skips_of
 
 EXT_B = "\U00020000"  # 𠀀, CJK Extension B: not in Noto Sans CJK SC (checked in a test)
 CONCEPTS = pd.DataFrame(
@@ -72,6 +75,7 @@ def _documents() -> pd.DataFrame:
     docs["year"] = docs["year"].astype("Int64")
     docs["prefecture"] = np.where(docs["level"].isin(["prefecture", "county-level"]), "嘉兴市", "")
     docs["doc_type"] = "work_report"
+    docs["collection"] = "bundled"
     flags = {"truncated": False, "abridged": False, "numbers_deleted": False}
     for col, value in flags.items():
         docs[col] = value
@@ -82,7 +86,23 @@ def _documents() -> pd.DataFrame:
     docs["duplicate_of"] = None
     docs["known_issues"] = np.where(docs["level"] == "national", "wiki_footer", "web_chrome")
     docs["text"] = "政府工作报告"
+    docs["n_paragraphs"] = 2
     return docs
+
+
+def _paragraphs() -> pd.DataFrame:
+    """Two paragraphs per report (review, plan) with a few dictionary terms."""
+    docs = _documents()
+    rows = []
+    for d in docs.itertuples():
+        for i, (section, text) in enumerate(
+            (("review", "过去一年，新能源汽车产量增长，乡村振兴取得进展。"),
+             ("plan", "今年要发展数字经济，推进高质量发展和乡村振兴。"))
+        ):  # fmt: skip
+            rows.append({"doc_id": d.doc_id, "paragraph": i, "section": section, "text": text})
+    paragraphs = pd.DataFrame(rows)
+    docvars = docs.drop(columns=["text", "n_chars", "n_paragraphs"])
+    return paragraphs.merge(docvars, on="doc_id")
 
 
 def _panel(rng: np.random.Generator) -> pd.DataFrame:
@@ -103,6 +123,7 @@ def _panel(rng: np.random.Generator) -> pd.DataFrame:
                         "region": doc.region,
                         "year": doc.year,
                         "doc_type": doc.doc_type,
+                        "collection": doc.collection,
                         "section": section,
                         "concept": c.concept,
                         "label_en": c.label_en,
@@ -167,17 +188,55 @@ def _keyness(rng: np.random.Generator, terms: list[str]) -> pd.DataFrame:
     )
 
 
+def _year_series(panel: pd.DataFrame) -> pd.DataFrame:
+    """The year-series table of the synthetic panel: the national level series and one place
+    series (浙江省, with an extra 2024 row so that it has 3 years)."""
+    whole = panel[panel["section"] == "all"]
+    parts = []
+    nat = whole[whole["level"] == "national"].assign(
+        series="bundled/national/work_report", kind="level", place=""
+    )
+    parts.append(nat)
+    zj = whole[whole["place"] == "浙江省"]
+    zj = pd.concat([zj, zj[zj["year"] == 2025].assign(year=2024)], ignore_index=True)
+    parts.append(zj.assign(series="bundled/place=浙江省/work_report", kind="place"))
+    prov = whole[whole["level"] == "province"]
+    prov = pd.concat([prov, prov[prov["year"] == 2025].assign(year=2024)], ignore_index=True)
+    parts.append(prov.assign(series="bundled/province/work_report", kind="level", place=""))
+    rows = pd.concat(parts, ignore_index=True)
+    keys = ["series", "kind", "collection", "level", "place", "doc_type", "year", "concept",
+            "label_en", "label_zh"]  # fmt: skip
+    out = rows.groupby(keys, sort=True).agg(
+        n_reports=("doc_id", "nunique"), count=("count", "sum"), chars=("chars", "sum")
+    )
+    out = out.reset_index()
+    out["rate"] = out["count"] / out["chars"] * 1e4
+    out["ci_low"], out["ci_high"] = out["rate"] * 0.7, out["rate"] * 1.4
+    return out[[*keys[:7], "n_reports", *keys[7:], "count", "chars", "rate", "ci_low", "ci_high"]]
+
+
 def write_synthetic_results(root: Path, *, seed: int = 7) -> Path:
     """Every table the figures read, tiny, under ``root`` (the results folder); returns it."""
     rng = np.random.default_rng(seed)
     (root / "corpus").mkdir(parents=True)
     (root / "corpus" / "corpus_hash.txt").write_text("synthetic0000000\n")
     io.write_parquet(_documents(), root / "corpus" / "documents.parquet")
+    io.write_parquet(_paragraphs(), root / "corpus" / "paragraphs.parquet")
+    report = pd.DataFrame({"file": ["synthetic.txt"], "status": ["accepted"], "reason": [""]})
+    io.write_csv(report, root / "corpus" / "ingest_report.csv")
     tables = root / "tables"
     panel = _panel(rng)
     io.write_parquet(panel, tables / "concept_panel.parquet")
     io.write_csv(CONCEPTS, tables / "concepts.csv")
     io.write_csv(_shift(panel), tables / "concept_section_shift.csv")
+    io.write_csv(_year_series(panel), tables / "year_series.csv")
+    whole = panel[panel["section"] == "all"]
+    term_panel = pd.DataFrame(
+        [(d, t, c, int(rng.integers(1, 9))) for d in whole["doc_id"].unique()
+         for t, c in (("新能源汽车", "new_energy"), ("乡村振兴", "rural"))],
+        columns=["doc_id", "term", "concept", "count"],
+    )  # fmt: skip
+    io.write_csv(term_panel, tables / "term_panel.csv")
     tfidf = pd.DataFrame(
         [
             ("place", place, rank + 1, term, 0.5 / (rank + 1), 10 - rank)
@@ -298,10 +357,11 @@ def built(fast_cfg, synthetic, tmp_path_factory) -> tuple[Path, list[Path]]:
     out = tmp_path_factory.mktemp("figures")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        written = build_figures(fast_cfg, results=synthetic, out=out)
+        built = build_figures(fast_cfg, results=synthetic, out=out)
     glyph = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     assert glyph == []
-    return out, written
+    assert built.failed == () and built.skipped == ()
+    return out, list(built.written)
 
 
 def _hashes(out: Path) -> dict[str, str]:
@@ -372,8 +432,14 @@ def test_missing_glyph_fails_the_figure_naming_the_char(fast_cfg, synthetic, tmp
     table = pd.read_csv(path)
     table.loc[0, "term"] = f"新{EXT_B}"
     io.write_csv(table, path)
-    with pytest.raises(FigureError, match=r"figure keyness_bars: .*U\+20000"):
-        build_figures(fast_cfg, results=results, out=tmp_path / "out", only=["keyness_bars"])
+    out = tmp_path / "out"
+    built = build_figures(fast_cfg, results=results, out=out, only=["keyness_bars"])
+    ((fig_id, error),) = built.failed
+    assert fig_id == "keyness_bars" and re.search(r"missing glyph.*U\+20000", error)
+    assert built.drawn == () and not (out / "keyness_bars.png").exists()
+    log = (out / "errors.log").read_text(encoding="utf-8")
+    assert log.startswith(f"== keyness_bars: {error}\nTraceback")
+    assert "analysis/figures/render.py" in log and str(ROOT) not in log  # no machine paths
 
 
 def test_check_strings_names_string_and_char(fast_cfg):
@@ -389,8 +455,11 @@ def test_word_cloud_terms_are_checked_against_the_font(fast_cfg, synthetic, tmp_
     counts = pd.read_csv(synthetic / "tables" / "group_term_counts.csv")
     counts.loc[0, "term"] = f"稀{EXT_B}"
     io.write_csv(counts, results / "tables" / "group_term_counts.csv")
-    with pytest.raises(FigureError, match=r"wordclouds_region.*U\+20000"):
-        build_figures(fast_cfg, results=results, out=tmp_path / "out", only=["wordclouds_region"])
+    built = build_figures(
+        fast_cfg, results=results, out=tmp_path / "out", only=["wordclouds_region"]
+    )
+    ((fig_id, error),) = built.failed
+    assert fig_id == "wordclouds_region" and "U+20000" in error
 
 
 def test_manifest_lists_inputs_and_outputs_with_their_sha256(built, synthetic, fast_cfg):
@@ -400,7 +469,8 @@ def test_manifest_lists_inputs_and_outputs_with_their_sha256(built, synthetic, f
     assert set(manifest["configs"]) == {fast_cfg.hash()}
     for fig_id, entry in manifest["figures"].items():
         assert entry["inputs"], fig_id
-        assert set(entry["inputs"]) == set(REGISTRY[fig_id].tables(fast_cfg))
+        assert set(entry["inputs"]) == set(REGISTRY[fig_id].present_tables(fast_cfg, synthetic))
+        assert set(REGISTRY[fig_id].tables(fast_cfg)) <= set(entry["inputs"])
         for rel, sha in entry["inputs"].items():
             assert sha == io.sha256_file(synthetic / rel)
         assert entry["outputs"] == {
@@ -424,7 +494,7 @@ def test_only_rebuilds_one_figure_and_keeps_the_other_entries(built, fast_cfg, s
     cfg2 = dataclasses.replace(
         fast_cfg, figures=dataclasses.replace(fast_cfg.figures, keyness_terms=3)
     )
-    written = build_figures(cfg2, results=synthetic, out=tmp_path, only=["keyness_bars"])
+    written = build_figures(cfg2, results=synthetic, out=tmp_path, only=["keyness_bars"]).written
     assert [p.name for p in written] == ["keyness_bars.png", "keyness_bars.pdf", "manifest.json"]
     after = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert set(after["figures"]) == set(REGISTRY)
@@ -451,18 +521,27 @@ def test_unknown_id_is_an_error(fast_cfg, synthetic, tmp_path):
     assert not any(tmp_path.iterdir())
 
 
-def test_missing_input_table_is_an_error_naming_it(fast_cfg, synthetic, tmp_path):
+def test_missing_input_table_skips_the_figure_naming_it(fast_cfg, synthetic, tmp_path):
     results = tmp_path / "results"
     (results / "tables").mkdir(parents=True)
     (results / "tables" / "concepts.csv").write_bytes(
         (synthetic / "tables" / "concepts.csv").read_bytes()
     )
-    with pytest.raises(
-        FigureError,
-        match=r"figure review_plan_shift: missing input table tables/concept_section_shift.csv",
-    ):
-        build_figures(fast_cfg, results=results, out=tmp_path / "out", only=["review_plan_shift"])
-    assert not (tmp_path / "out").exists()
+    out = tmp_path / "out"
+    built = build_figures(fast_cfg, results=results, out=out, only=["review_plan_shift"])
+    assert built.failed == () and built.drawn == ()
+    assert built.skipped == (
+        Skip(
+            "figures",
+            "review_plan_shift",
+            "input table(s) tables/concept_section_shift.csv absent (not written by the "
+            "measures stage for this corpus)",
+        ),
+    )
+    assert skips_of(pd.read_csv(out / "skipped.csv", dtype=str)) == list(built.skipped)
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["figures"] == {}
+    again = build_figures(fast_cfg, results=results, out=out, only=["review_plan_shift"])
+    assert again.written == () and again.skipped == built.skipped  # the skip is up to date
 
 
 def test_missing_column_is_an_error_naming_table_and_column(fast_cfg, synthetic, tmp_path):
@@ -470,11 +549,12 @@ def test_missing_column_is_an_error_naming_table_and_column(fast_cfg, synthetic,
     (results / "tables").mkdir(parents=True)
     shift = pd.read_csv(synthetic / "tables" / "concept_section_shift.csv").drop(columns="ci_high")
     io.write_csv(shift, results / "tables" / "concept_section_shift.csv")
-    with pytest.raises(
-        FigureError,
-        match=r"review_plan_shift: .*concept_section_shift.csv lacks column\(s\) \['ci_high'\]",
-    ):
-        build_figures(fast_cfg, results=results, out=tmp_path / "out", only=["review_plan_shift"])
+    built = build_figures(
+        fast_cfg, results=results, out=tmp_path / "out", only=["review_plan_shift"]
+    )
+    ((fig_id, error),) = built.failed
+    assert fig_id == "review_plan_shift"
+    assert re.search(r"concept_section_shift.csv lacks column\(s\) \['ci_high'\]", error)
 
 
 def _with_font(cfg: Config, font: str) -> Config:
