@@ -85,9 +85,9 @@ def test_default_hash_and_to_dict_are_plain():
     assert d["topics"]["k_grid"] == (5, 10, 15, 20, 25, 30, 40)
     assert d["measures"]["comparisons"][1] == {
         "id": "review_vs_plan",
-        "label": "Review of past work vs plans (all reports)",
-        "target": "section == 'review'",
-        "reference": "section == 'plan'",
+        "label": "Review of past work vs plans (all bundled reports)",
+        "target": "collection == 'bundled' and section == 'review'",
+        "reference": "collection == 'bundled' and section == 'plan'",
         "unit": "paragraph",
     }
     assert d["topics"]["effects"] == (
