@@ -126,3 +126,30 @@ def test_bundled_parts_keep_curated_metadata(run):
     for row in docs.itertuples():
         assert row.place == curated.loc[row.doc_id, "place"]
         assert str(row.year) == curated.loc[row.doc_id, "year"]
+
+
+def test_make_all_is_policyshift_run_with_no_arguments(monkeypatch):
+    """`make all` runs `policyshift run` on the same results, figures and config as the plain
+    command does, so their outputs (and summaries) are the same files and bytes."""
+    from analysis import config as config_mod
+    from analysis.cli import build_parser
+    from analysis.pipeline import results_for
+
+    dry = subprocess.run(
+        ["make", "-n", "all"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    line = next(x for x in dry.splitlines() if "policyshift run" in x)
+    argv = line.split("policyshift", 1)[1].split()
+    assert argv[0] == "run" and "--force" not in argv
+    made = build_parser().parse_args(argv)
+    plain = build_parser().parse_args(["run"])
+    assert not made.paths and not made.metadata and not made.collection
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("POLICYSHIFT_CONFIG", raising=False)
+    cfg_made = config_mod.load(ROOT / made.config)
+    cfg_plain = config_mod.load(plain.config)
+    assert cfg_made.hash() == cfg_plain.hash() and cfg_made.root == cfg_plain.root
+    a = results_for(cfg_made, (ROOT / made.results).absolute())
+    b = results_for(cfg_plain, plain.results)
+    assert a.root.resolve() == b.root.resolve()
+    assert a.figures_dir.resolve() == b.figures_dir.resolve() == ROOT / "figures"
