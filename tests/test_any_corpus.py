@@ -1,7 +1,7 @@
 """`policyshift run` on corpora other than the bundled one, with the default config.
 
 Each run is a subprocess started in an empty folder (no params.toml there, so the defaults
-apply) on a sub-corpus cut from the bundled data: the national reports only, the 31 provincial
+apply) on a sub-corpus cut from the bundled data: the national reports of Wikisource (52), the 31 provincial
 reports of 2025, the local reports, one single report, and three national documents that are
 not work reports with the year only in the file name. Each must finish with exit 0 and no
 traceback, write every applicable output and list each skipped analysis with its reason.
@@ -82,7 +82,7 @@ def test_finishes_without_traceback(run):
 def test_writes_applicable_outputs(run):
     case, results, _proc = run
     docs = results.documents()
-    expected = {"national": 53, "provinces_2025": 31, "local": 28, "single": 1, "three": 3}
+    expected = {"national": 52, "provinces_2025": 31, "local": 28, "single": 1, "three": 3}
     assert len(docs) == expected[case]
     assert results.table("tables/concept_panel.parquet")["doc_id"].nunique() == len(docs)
     pngs = sorted(p.name for p in results.figures_dir.glob("*.png"))
