@@ -57,7 +57,17 @@ def skips_of(result) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def national(cfg, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("national_only")
-    return build(small(cfg), tmp, [RAW / "wikisource-national"], collection="national_only")
+    # the curated table as a user's own (data/metadata.csv applies to bundled files only), so
+    # doc_type is the curated one whatever inference says
+    table = tmp / "metadata.csv"
+    shutil.copy(ROOT / "data" / "metadata.csv", table)
+    return build(
+        small(cfg),
+        tmp,
+        [RAW / "wikisource-national"],
+        collection="national_only",
+        metadata=[table],
+    )
 
 
 @pytest.fixture(scope="module")
