@@ -15,6 +15,8 @@ DOCVARS = pd.DataFrame(
         "year": [2026, 2013, 2025, np.nan, 2003],
         "province": ["浙江省", None, "浙江省", "广东省", "广东省"],
         "section": ["review", "plan", "plan", "other", "review"],
+        "doc_type": ["work_report", "work_report", "other", "work_report", "work_report"],
+        "collection": ["bundled", "bundled", "bundled", "mine", "bundled"],
     }
 )
 
