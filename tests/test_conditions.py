@@ -38,7 +38,7 @@ def test_same_rows_as_a_pandas_query(condition):
 @pytest.mark.parametrize(
     "hostile",
     [
-        "__import__('os').system('touch /tmp/pwned')",
+        "__import__('os').system('touch pwned')",
         "level.str.len() > 3",
         "year + 1 > 2000",
         "@x == 1",

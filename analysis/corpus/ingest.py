@@ -111,7 +111,7 @@ def _discover(paths: list[Path]) -> list[tuple[Path, str, Path]]:
     """Every file under ``paths`` as ``(path, name, root)``, sorted; ``name`` is relative to the
     root, or to the bundled ``data/raw`` for its files (so that a part of the bundled corpus,
     e.g. ``data/raw/local``, keeps the names ``data/metadata.csv`` describes)."""
-    bundled = bundled_raw()
+    bundled = reference.bundled_raw()
     found: list[tuple[Path, str, Path]] = []
     for root in paths:
         # the root's place inside data/raw ("local", "" for data/raw itself), else None
@@ -128,15 +128,8 @@ def _discover(paths: list[Path]) -> list[tuple[Path, str, Path]]:
     return found
 
 
-# The folder of the bundled corpus, relative to the repository root (the package's parent).
-BUNDLED_RAW = Path("data/raw")
 BUNDLED = "bundled"
 _COLLECTION_RE = re.compile(r"[^\w.-]+")
-
-
-def bundled_raw() -> Path:
-    """The bundled corpus folder (``data/raw`` of the repository), resolved."""
-    return (Path(__file__).resolve().parents[2] / BUNDLED_RAW).resolve()
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -153,7 +146,7 @@ def collection_name(root: Path, name: str | None = None) -> str:
     digits, ``_ . -`` become ``_``.
     """
     if name is None:
-        if _inside(root, bundled_raw()):
+        if _inside(root, reference.bundled_raw()):
             return BUNDLED
         resolved = root.resolve()
         name = (resolved if root.is_dir() else resolved.parent).name

@@ -40,8 +40,9 @@ Reader = Callable[[bytes, str], list[str]]  # file bytes, relative name -> clean
 
 
 def bundled_raw() -> Path:
-    """The bundled corpus folder, ``data/raw`` of the repository holding the package."""
-    return Path(__file__).resolve().parents[2] / "data" / "raw"
+    """The bundled corpus folder, ``data/raw`` of the repository holding the package, resolved
+    (it decides the ``bundled`` collection and the reference of restoration)."""
+    return (Path(__file__).resolve().parents[2] / "data" / "raw").resolve()
 
 
 def reference_roots(config: Config) -> list[Path]:
