@@ -633,6 +633,7 @@ def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
                 "doc_type_note": m.get("doc_type_note"),
                 "speaker": m.get("speaker"),
                 "speaker_title": m.get("speaker_title"),
+                "session": m.get("session"),
                 "title": rep.title or None,
                 "source_file": rep.source_file,
                 "part": rep.part,

@@ -32,11 +32,18 @@ FIELDS = (
     "doc_type_note",
     "speaker",
     "speaker_title",
+    "session",
 )
 LEVELS = {"national", "province", "prefecture", "county-level"}
 REGIONS = {"east", "central", "west", "northeast", ""}
 # The bundled document types; a user table may name any identifier (DOC_TYPE_RE).
-DOC_TYPES = {"work_report", "plan_proposal", "other"}
+# committee_report: the work report of a new-district management committee (管委会), which has
+# no people's congress of its own (大鹏新区; 坪山新区 and 光明新区 before they became districts).
+DOC_TYPES = {"work_report", "committee_report", "plan_proposal", "other"}
+# session: which congress session of a 换届 (new term) year a report was delivered to:
+# term_end = the outgoing congress's last session, term_start = the new congress's first;
+# empty = not recorded (an ordinary annual session).
+SESSIONS = {"", "term_end", "term_start"}
 DOC_TYPE_RE = re.compile(r"[a-z][a-z0-9_]*")
 # Fields whose absence or weak inference puts a report in the metadata template.
 NEEDED = ("year", "place")
@@ -70,7 +77,7 @@ def read_metadata(path: str | Path) -> pd.DataFrame:
     if "part" not in df.columns:
         df["part"] = "1"
     df["part"] = df["part"].replace("", "1")
-    checks = (("level", LEVELS | {""}), ("region", REGIONS))
+    checks = (("level", LEVELS | {""}), ("region", REGIONS), ("session", SESSIONS))
     for col, allowed in checks:
         if col in df.columns:
             bad = df[~df[col].isin(allowed)]
