@@ -33,6 +33,8 @@ SECTION_COLORS: dict[str, str] = {"review": "#56B4E9", "plan": "#D55E00"}
 TARGET_COLOR, REFERENCE_COLOR = "#D55E00", "#0072B2"
 MUTED = "#bbbbbb"
 SERIES_COLOR = "#0072B2"  # a single series (trends, means)
+# colour-blind safe (Okabe-Ito), one per line when a panel has several (concepts, places)
+LINE_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
 
 def ordered(values: Sequence[str], order: Sequence[str]) -> list[str]:

@@ -82,11 +82,47 @@ def national_series(results: Path) -> pd.DataFrame:
     return nat.sort_values(["year", "concept"], kind="stable").reset_index(drop=True)
 
 
-def selected_concepts(concepts: pd.DataFrame, chosen: tuple[str, ...]) -> pd.DataFrame:
-    """Rows of ``concepts`` for the ids in ``chosen`` (in that order), or all if it is empty."""
+def series_order(table: pd.DataFrame) -> list[str]:
+    """Series ids of ``table`` by number of years (most first), then level series before place
+    series, then id."""
+    stats = table.groupby("series").agg(years=("year", "nunique"), kind=("kind", "first"))
+    stats = stats.assign(level_first=stats["kind"] != "level").reset_index()
+    stats = stats.sort_values(["years", "level_first", "series"], ascending=[False, True, True])
+    return stats["series"].tolist()
+
+
+def national_of(table: pd.DataFrame, collection: str) -> pd.DataFrame:
+    """Rows of the year-series ``table`` for ``<collection>/national/work_report`` (the national
+    work-report series of that collection; empty when it has none), sorted by year and
+    concept."""
+    nat = table[
+        (table["kind"] == "level")
+        & (table["collection"] == collection)
+        & (table["level"] == "national")
+        & (table["doc_type"] == "work_report")
+    ]
+    return nat.sort_values(["year", "concept"], kind="stable").reset_index(drop=True)
+
+
+def selected_concepts(
+    concepts: pd.DataFrame, chosen: tuple[str, ...], *, setting: str = "trend_concepts"
+) -> pd.DataFrame:
+    """Rows of ``concepts`` for the ids in ``chosen`` (in that order), or all if it is empty; an
+    unknown id is a :class:`FigureError` naming ``[figures] <setting>``."""
     if not chosen:
         return concepts
     unknown = [c for c in chosen if c not in set(concepts["concept"])]
     if unknown:
-        raise FigureError(f"[figures] trend_concepts: unknown concept(s) {unknown}")
+        raise FigureError(f"[figures] {setting}: unknown concept(s) {unknown}")
     return concepts.set_index("concept").loc[list(chosen)].reset_index()
+
+
+def top_concepts(table: pd.DataFrame, concepts: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` concepts with the highest rate pooled over ``table`` (rows with ``concept``,
+    ``count`` and ``chars``; ties by id), as rows of ``concepts``."""
+    sums = table.groupby("concept")[["count", "chars"]].sum()
+    rate = (sums["count"] / sums["chars"].where(sums["chars"] > 0)).fillna(0)
+    order = pd.DataFrame({"rate": rate}).reset_index()
+    order = order[order["rate"] > 0].sort_values(["rate", "concept"], ascending=[False, True])
+    chosen = order["concept"].head(n).tolist()
+    return concepts.set_index("concept").loc[chosen].reset_index()

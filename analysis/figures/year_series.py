@@ -12,40 +12,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from analysis.config import Config
 from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, wrap_label
-from analysis.figures.draw import panel_grid, series_band
+from analysis.figures.draw import LINE_COLORS, panel_grid, series_band
 from analysis.figures.emphasis import CONCEPTS, read_concepts
-from analysis.figures.series import NATIONAL, YEAR_SERIES, read_series, selected_concepts
+from analysis.figures.series import (
+    NATIONAL,
+    YEAR_SERIES,
+    read_series,
+    selected_concepts,
+    series_order,
+    top_concepts,
+)
 
 MAX_PANELS = 12
 TOP_CONCEPTS = 5
 NCOLS = 3
-# colour-blind safe (Okabe-Ito), one per concept line
-LINE_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-
-
-def series_order(table: pd.DataFrame) -> list[str]:
-    """Series ids by number of years (most first), then level series before place series, then
-    id."""
-    stats = table.groupby("series").agg(years=("year", "nunique"), kind=("kind", "first"))
-    stats = stats.assign(level_first=stats["kind"] != "level").reset_index()
-    stats = stats.sort_values(["years", "level_first", "series"], ascending=[False, True, True])
-    return stats["series"].tolist()
-
-
-def top_concepts(table: pd.DataFrame, concepts: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The ``n`` concepts with the highest rate pooled over ``table`` (ties by id)."""
-    sums = table.groupby("concept")[["count", "chars"]].sum()
-    rate = (sums["count"] / sums["chars"].where(sums["chars"] > 0)).fillna(0)
-    order = pd.DataFrame({"rate": rate}).reset_index()
-    order = order[order["rate"] > 0].sort_values(["rate", "concept"], ascending=[False, True])
-    chosen = order["concept"].head(n).tolist()
-    return concepts.set_index("concept").loc[chosen].reset_index()
 
 
 def make(results: Path, cfg: Config) -> Figure:
