@@ -378,6 +378,21 @@ class FiguresConfig:
     )
     # Concepts in the national trend figure (ids of data/concepts.toml); empty = all.
     trend_concepts: tuple[NonEmpty, ...] = ()
+    # Places whose year series concept_trends_local draws side by side; empty = the (up to 3)
+    # local place series with the most years.
+    local_series: tuple[NonEmpty, ...] = ("深圳市", "驻马店市")
+    # district_panel_shenzhen: the prefecture whose county-level places (districts) are drawn
+    # ("" = the one with the most districts of 3+ years) and the concepts (empty = top 5).
+    district_prefecture: Str = "深圳市"
+    district_concepts: tuple[NonEmpty, ...] = (
+        "innovation",
+        "digital",
+        "new_energy",
+        "rural",
+        "ecology_environment",
+    )
+    # city_vs_national: the concepts compared (empty = the 3 with the highest rate in the cities).
+    city_vs_national_concepts: tuple[NonEmpty, ...] = ("new_energy", "rural", "digital")
     # Keyness comparisons drawn (ids of tables/keyness/index.csv), terms shown per side.
     keyness_comparisons: tuple[SafeId, ...] = (
         "review_vs_plan",
