@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from analysis.figures import (
+    city_vs_national,
     concept_heatmap_local,
     concept_heatmap_provinces,
+    concept_trends_local,
     concept_trends_national,
     corpus_overview,
+    district_panel_shenzhen,
     keyness_bars,
     province_change_2025_2026,
     review_plan_shift,
@@ -29,6 +32,9 @@ REGISTRY: dict[str, FigureSpec] = {
         concept_heatmap_provinces.SPEC,
         concept_trends_national.SPEC,
         year_series.SPEC,
+        concept_trends_local.SPEC,
+        district_panel_shenzhen.SPEC,
+        city_vs_national.SPEC,
         review_plan_shift.SPEC,
         province_change_2025_2026.SPEC,
         keyness_bars.SPEC,
