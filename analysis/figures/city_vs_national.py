@@ -23,12 +23,12 @@ from analysis.figures.draw import LEVEL_COLORS, TARGET_COLOR, panel_grid, series
 from analysis.figures.emphasis import CONCEPTS, read_concepts
 from analysis.figures.series import (
     NATIONAL,
+    UNKNOWN,
     YEAR_SERIES,
+    chosen_concepts,
     national_of,
     read_series,
-    selected_concepts,
     series_order,
-    top_concepts,
 )
 
 CITY_LEVEL = "prefecture"
@@ -84,13 +84,14 @@ def make(results: Path, cfg: Config) -> Figure:
             f"series to compare with: {why}"
         )
     shown, left_out = pairs[:MAX_CITIES], pairs[MAX_CITIES:]
-    concepts = read_concepts(results)
-    chosen = cfg.figures.city_vs_national_concepts
-    if chosen:
-        concepts = selected_concepts(concepts, chosen, setting="city_vs_national_concepts")
-    else:
-        cities = table[table["series"].isin([p.city for p in shown])]
-        concepts = top_concepts(cities, concepts, TOP_CONCEPTS)
+    concepts, unknown = chosen_concepts(
+        read_concepts(results),
+        cfg.figures.city_vs_national_concepts,
+        table[table["series"].isin([p.city for p in shown])],
+        TOP_CONCEPTS,
+    )
+    if concepts.empty:
+        raise FigureSkipped("no concept of the dictionary is mentioned in the city series")
     ncols = len(shown)
     fig = Figure(figsize=(max(7.5, 3.4 * ncols), 1.6 + 2.0 * len(concepts)))
     axes = panel_grid(fig, ncols * len(concepts), ncols=ncols)
@@ -134,6 +135,7 @@ def make(results: Path, cfg: Config) -> Figure:
                 "rate per 10,000 characters pooled over a year's reports, 95% paragraph-bootstrap "
                 "band; only years with reports in both series (gaps = a year missing from either)",
                 *([f"not drawn: {', '.join(names)}"] if names else []),
+                *([f"{UNKNOWN} (left out): {', '.join(unknown)}"] if unknown else []),
             )
         ),
         fontsize=8.5,
@@ -143,8 +145,8 @@ def make(results: Path, cfg: Config) -> Figure:
 
 SPEC = FigureSpec(
     id="city_vs_national",
-    question="Does each city (Shenzhen, Zhumadian) stress new energy, rural development and "
-    "digitalisation more or less than the national report of the same year?",
+    question="Does each city stress the chosen concepts (new energy, rural development, "
+    "digitalisation) more or less than the national work report of the same year?",
     inputs=(YEAR_SERIES, CONCEPTS),
     make=make,
     settings=("city_vs_national_concepts",),

@@ -31,7 +31,7 @@ from analysis.figures.base import (
 )
 from analysis.figures.draw import heatmap, panel_grid
 from analysis.figures.emphasis import CONCEPTS, PANEL, PANEL_COLUMNS, read_concepts
-from analysis.figures.series import MIN_YEARS, selected_concepts, top_concepts
+from analysis.figures.series import MIN_YEARS, UNKNOWN, chosen_concepts
 
 LEVEL = "county-level"
 MIN_DISTRICTS = 2
@@ -157,12 +157,17 @@ def make(results: Path, cfg: Config) -> Figure:
             f"(the district panel needs {MIN_DISTRICTS})",
             SETTING,
         )
-    concepts = read_concepts(results)
-    chosen = cfg.figures.district_concepts
-    if chosen:
-        concepts = selected_concepts(concepts, chosen, setting="district_concepts")
-    else:
-        concepts = top_concepts(panel[panel["prefecture"] == prefecture], concepts, TOP_CONCEPTS)
+    concepts, unknown = chosen_concepts(
+        read_concepts(results),
+        cfg.figures.district_concepts,
+        panel[panel["prefecture"] == prefecture],
+        TOP_CONCEPTS,
+    )
+    if concepts.empty:
+        raise FigureSkipped(
+            "no concept of the dictionary is mentioned in the reports of the districts of "
+            + prefecture
+        )
     grid = district_grid(panel, prefecture, concepts["concept"].tolist())
     n_districts = len(grid.n_reports)
     ncols = 1 if len(concepts) == 1 else 2
@@ -181,6 +186,7 @@ def make(results: Path, cfg: Config) -> Figure:
         "hatched = no report that year (a gap, not 0); ×2 = the two reports of a 换届 year pooled",
         f"管 = management-committee report (管委会, doc_type committee_report; {committee} "
         "district-years), not a report to a people's congress",
+        *([f"{UNKNOWN} (left out): {', '.join(unknown)}"] if unknown else []),
     )
     fig.suptitle("\n".join(wrap_label(line, 160) for line in lines), fontsize=8.5)
     return fig

@@ -23,6 +23,7 @@ SERIES_COLUMNS = (
 NATIONAL = "bundled/national/work_report"
 NATIONAL_QUERY = "collection == 'bundled' and level == 'national' and doc_type == 'work_report'"
 MIN_YEARS = 3
+UNKNOWN = "[figures] concepts not in the concept dictionary"
 
 
 def read_series(results: Path) -> pd.DataFrame:
@@ -126,3 +127,18 @@ def top_concepts(table: pd.DataFrame, concepts: pd.DataFrame, n: int) -> pd.Data
     order = order[order["rate"] > 0].sort_values(["rate", "concept"], ascending=[False, True])
     chosen = order["concept"].head(n).tolist()
     return concepts.set_index("concept").loc[chosen].reset_index()
+
+
+def chosen_concepts(
+    concepts: pd.DataFrame, chosen: tuple[str, ...], rows: pd.DataFrame, n: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of ``concepts`` for the ids of ``chosen`` the dictionary has (in that order), and
+    the ids it lacks (to be named, not an error: the dictionary is a setting too). With none of
+    them known, or ``chosen`` empty, the ``n`` concepts with the highest rate pooled over
+    ``rows`` (:func:`top_concepts`)."""
+    ids = set(concepts["concept"])
+    known = [c for c in dict.fromkeys(chosen) if c in ids]
+    unknown = [c for c in dict.fromkeys(chosen) if c not in ids]
+    if known:
+        return concepts.set_index("concept").loc[known].reset_index(), unknown
+    return top_concepts(rows, concepts, n), unknown
