@@ -33,6 +33,10 @@ NATIONAL_ONLY_SKIPPED = {
     "topic_prevalence_groups": "fewer than 2 groups of region and of level",
     "wordclouds_region": "0 region group(s)",
     "wordclouds_level": "1 level group(s)",
+    "concept_trends_local": "none of the places 深圳市, 驻马店市 has a year series of work reports",
+    "district_panel_shenzhen": "0 county-level place(s) with reports of 3+ years under the "
+    "prefecture 深圳市",
+    "city_vs_national": "no prefecture work-report series (3+ years) of tables/year_series.csv",
 }
 
 
@@ -231,7 +235,11 @@ def test_year_series_draws_every_series_but_the_bundled_national(tmp_path):
     results = write_synthetic_results(tmp_path / "results")
     texts = figure_texts(make_figure("year_series", results=results, cfg=cfg))
     titles = [t for t in texts if t.startswith("bundled/")]
-    assert titles == ["bundled/province/work_report (6 reports)", "bundled/place=浙江省/work_report (3 reports)"]  # fmt: skip
+    assert titles == [
+        "bundled/province/work_report (6 reports)",
+        "bundled/place=浙江省/work_report (3 reports)",
+        "bundled/place=深圳市/work_report (3 reports)",
+    ]
     assert not any(t.startswith("bundled/national/") for t in texts)
     legend = {"New energy (新能源)", "Rural development (乡村发展)", "Epidemic (疫情防控)"}
     assert legend <= set(texts)  # the top concepts (all three here)

@@ -54,6 +54,17 @@ DOCS = pd.DataFrame(
         ("gansu_2026", "甘肃省", "province", "甘肃省", "west", 2026, 17000),
         ("jiaxing_2023", "嘉兴市", "prefecture", "浙江省", "east", 2023, 15000),
         ("haining_2023", "海宁市", "county-level", "浙江省", "east", 2023, 7000),
+        # a city series and two districts (a 换届 year with two reports, a gap, a 管委会 report)
+        ("shenzhen_2020", "深圳市", "prefecture", "广东省", "east", 2020, 20000),
+        ("shenzhen_2021", "深圳市", "prefecture", "广东省", "east", 2021, 21000),
+        ("shenzhen_2025", "深圳市", "prefecture", "广东省", "east", 2025, 22000),
+        ("futian_2020", "福田区", "county-level", "广东省", "east", 2020, 9000),
+        ("futian_2021", "福田区", "county-level", "广东省", "east", 2021, 8000),
+        ("futian_2021_2", "福田区", "county-level", "广东省", "east", 2021, 10000),
+        ("futian_2023", "福田区", "county-level", "广东省", "east", 2023, 9500),
+        ("dapeng_2020", "大鹏新区", "county-level", "广东省", "east", 2020, 8000),
+        ("dapeng_2021", "大鹏新区", "county-level", "广东省", "east", 2021, 8500),
+        ("dapeng_2022", "大鹏新区", "county-level", "广东省", "east", 2022, 9000),
     ],
     columns=["doc_id", "place", "level", "province", "region", "year", "n_chars"],
 )
@@ -67,14 +78,16 @@ TERMS = [
     "碳达峰",
     "营商环境",
 ]
+PREFECTURES = {"浙江省": "嘉兴市", "广东省": "深圳市"}  # the local places' prefecture, by province
 FAST_DPI = 40
 
 
 def _documents() -> pd.DataFrame:
     docs = DOCS.copy()
     docs["year"] = docs["year"].astype("Int64")
-    docs["prefecture"] = np.where(docs["level"].isin(["prefecture", "county-level"]), "嘉兴市", "")
-    docs["doc_type"] = "work_report"
+    local = docs["level"].isin(["prefecture", "county-level"])
+    docs["prefecture"] = np.where(local, docs["province"].map(PREFECTURES), "")
+    docs["doc_type"] = np.where(docs["place"] == "大鹏新区", "committee_report", "work_report")
     docs["collection"] = "bundled"
     flags = {"truncated": False, "abridged": False, "numbers_deleted": False}
     for col, value in flags.items():
@@ -189,8 +202,8 @@ def _keyness(rng: np.random.Generator, terms: list[str]) -> pd.DataFrame:
 
 
 def _year_series(panel: pd.DataFrame) -> pd.DataFrame:
-    """The year-series table of the synthetic panel: the national level series and one place
-    series (浙江省, with an extra 2024 row so that it has 3 years)."""
+    """The year-series table of the synthetic panel: the national level series, the place series
+    of 浙江省 (with an extra 2024 row so that it has 3 years) and 深圳市 (2020, 2021, 2025)."""
     whole = panel[panel["section"] == "all"]
     parts = []
     nat = whole[whole["level"] == "national"].assign(
@@ -200,6 +213,8 @@ def _year_series(panel: pd.DataFrame) -> pd.DataFrame:
     zj = whole[whole["place"] == "浙江省"]
     zj = pd.concat([zj, zj[zj["year"] == 2025].assign(year=2024)], ignore_index=True)
     parts.append(zj.assign(series="bundled/place=浙江省/work_report", kind="place"))
+    sz = whole[whole["place"] == "深圳市"]
+    parts.append(sz.assign(series="bundled/place=深圳市/work_report", kind="place"))
     prov = whole[whole["level"] == "province"]
     prov = pd.concat([prov, prov[prov["year"] == 2025].assign(year=2024)], ignore_index=True)
     parts.append(prov.assign(series="bundled/province/work_report", kind="level", place=""))
