@@ -25,7 +25,11 @@ from analysis.figures import FigureSkipped, make_figure
 from analysis.figures.base import concept_label
 from analysis.figures.city_vs_national import city_pairs
 from analysis.figures.concept_trends_local import local_series
-from analysis.figures.district_panel_shenzhen import district_grid, read_local_panel
+from analysis.figures.district_panel_shenzhen import (
+    choose_prefecture,
+    district_grid,
+    read_local_panel,
+)
 from analysis.figures.fonts import resolve_font
 from analysis.figures.render import figure_texts, render
 from analysis.figures.series import read_series
@@ -97,6 +101,7 @@ def test_local_trends_draw_shenzhen_and_zhumadian_on_the_national_grid(drawn, bu
 
 def test_district_panel_shows_gaps_as_gaps_and_pools_the_two_reports_of_a_year(bundled):
     panel = read_local_panel(bundled)
+    assert choose_prefecture(panel, "") == "深圳市"  # "" = the one with the most districts
     grid = district_grid(panel, "深圳市", ["new_energy", "rural"])
     assert list(grid.n_reports.columns) == list(range(2010, 2026))  # 盐田区 2010 .. 2025
     assert len(grid.n_reports) == 10
