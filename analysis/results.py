@@ -161,6 +161,8 @@ class Results:
 
         CSV cells that are empty become missing; every other string (``NA``, ``null``) stays text,
         as terms may be any string. ``columns`` are checked (and, for Parquet, the only ones read).
+        A CSV column's type is inferred from the whole column (not chunk by chunk, which gave a
+        column empty in its first rows and text further down mixed types and a warning).
         """
         path = self._find_table(name)
         if path.suffix == ".parquet":
@@ -168,7 +170,7 @@ class Results:
 
             _check_columns(name, pq.read_schema(path).names, columns)
             return pd.read_parquet(path, columns=list(columns) or None)
-        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False)
         _check_columns(name, list(df.columns), columns)
         return df
 

@@ -12,6 +12,7 @@ corpus (a comparison it does not have, a level it lacks, a stage that wrote noth
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import config as config_mod
+from analysis.conditions import select
 from analysis.measures.concepts import ConceptMatcher, load_concepts
 from analysis.measures.kwic import kwic
 from analysis.results import Results
@@ -153,19 +155,30 @@ def concept_trend(
 
 
 def term_counts(
-    results: Path, terms: list[str], *, level: str = "national", last: int | None = None
+    results: Path,
+    terms: list[str],
+    *,
+    level: str | None = "national",
+    where: str | None = None,
+    last: int | None = None,
 ) -> pd.DataFrame:
     """Longest-match counts of dictionary ``terms`` per report of ``level`` (zeros filled).
 
-    One row per report (``doc_id, place, year``), one column per term, sorted by year; only the
-    ``last`` rows (the latest years) if given.
+    ``level=None`` takes every level; ``where`` is a docvar condition on the reports
+    (:mod:`analysis.conditions`, e.g. ``"place == '深圳市' and year >= 2023"``). One row per
+    report (``doc_id, place, year``), one column per term, sorted by year; only the ``last`` rows
+    (the latest years) if given.
     """
     panel = _need_table(results, PANEL).table(PANEL)
-    reports = panel.loc[
-        (panel["level"] == level) & (panel["section"] == "all"), ["doc_id", "place", "year"]
-    ].drop_duplicates()
+    reports = panel[panel["section"] == "all"].drop_duplicates("doc_id")
+    if level is not None:
+        reports = reports[reports["level"] == level]
+    if where is not None:
+        reports = reports[select(reports, where)]
     if reports.empty:
-        raise NotApplicable(f"the corpus has no {level} report")
+        what = f"{level} report" if level is not None else "report"
+        raise NotApplicable(f"the corpus has no {what}" + (f" where {where}" if where else ""))
+    reports = reports[["doc_id", "place", "year"]]
     counts = _need_table(results, TERM_PANEL).table(TERM_PANEL)
     counts = counts[counts["term"].isin(terms)]
     wide = counts.pivot_table(index="doc_id", columns="term", values="count", aggfunc="sum")
@@ -220,6 +233,30 @@ def keyness_top(results: Path, comparison: str | None = None, *, n: int = 15) ->
     table = res.table(f"tables/keyness/{comparison}.csv")
     cols = ["direction", "term", "target_count", "reference_count", "g2", "q", "log_ratio"]
     return table.groupby("direction", sort=False).head(n)[cols].reset_index(drop=True)
+
+
+def keyness_overview(results: Path, pattern: str = "*", *, n: int = 10) -> pd.DataFrame:
+    """The keyest terms of every saved comparison whose id matches the glob ``pattern`` (e.g.
+    ``"shenzhen_districts_*"``), one row each: ``comparison, label, n_target_docs,
+    n_reference_docs``, then ``target_terms`` and ``reference_terms`` (the ``n`` terms of each side
+    with the largest G2, space-separated), in index order."""
+    res = _results(results)
+    index = keyness_comparisons(results)
+    rows = index[[fnmatch.fnmatchcase(str(c), pattern) for c in index["comparison"]]]
+    if rows.empty:
+        known = ", ".join(index["comparison"].astype(str)) or "none"
+        raise NotApplicable(f"no comparison matching {pattern!r} in this corpus; it has: {known}")
+    out = rows[["comparison", "label", "n_target_docs", "n_reference_docs"]].copy()
+    for side in ("target", "reference"):
+        out[f"{side}_terms"] = [
+            " ".join(_side_terms(res.table(f"tables/keyness/{cid}.csv"), side, n))
+            for cid in out["comparison"]
+        ]
+    return out.reset_index(drop=True)
+
+
+def _side_terms(table: pd.DataFrame, side: str, n: int) -> list[str]:
+    return table[table["direction"] == side].nlargest(n, "g2")["term"].astype(str).tolist()
 
 
 def tfidf_terms(results: Path, scope: str, group: str | None = None, *, n: int = 10) -> list[str]:
@@ -281,6 +318,59 @@ def year_series(results: Path) -> pd.DataFrame:
     return out.reset_index()
 
 
+def place_trend(
+    results: Path,
+    concept: str,
+    places: list[str],
+    *,
+    with_national: bool = True,
+    doc_type: str = "work_report",
+) -> pd.DataFrame:
+    """One concept's rate per year in the place series of ``places``, and the national series
+    over the same years (``tables/year_series.csv``).
+
+    A place's series is ``<collection>/place=<place>/<doc_type>`` (a district whose
+    management-committee reports precede its work reports also has the series of doc_type
+    ``committee_report+work_report``); the national series is the level series of national
+    ``work_report`` of the same collection, cut to the first and last year of the places.
+    Returns the tidy table ``series, collection, place, year, n_reports, count, chars, rate,
+    ci_low, ci_high`` (rate per 10,000 characters with its bootstrap interval; the national rows
+    have place ``全国``), in the order of ``places`` then national, years sorted. The places with
+    no series are named in ``attrs["absent"]``; none with one is :class:`NotApplicable`.
+    """
+    table = _need_table(results, YEAR_SERIES).table(YEAR_SERIES)
+    if table.empty:
+        raise NotApplicable("this corpus has no year series (a series needs 3+ years)")
+    rows = table[table["concept"] == concept]
+    if rows.empty:
+        raise NotApplicable(f"no year series of concept {concept!r} in this corpus")
+    local = rows[
+        (rows["kind"] == "place") & rows["place"].isin(places) & (rows["doc_type"] == doc_type)
+    ]
+    absent = [p for p in places if p not in set(local["place"])]
+    if local.empty:
+        raise NotApplicable(
+            f"no {doc_type} year series of {', '.join(places)} in this corpus "
+            "(a series needs reports of 3+ years)"
+        )
+    parts = [local[local["place"] == p] for p in places if p not in absent]
+    if with_national:
+        first, last = int(local["year"].min()), int(local["year"].max())
+        national = rows[
+            (rows["kind"] == "level")
+            & (rows["level"] == "national")
+            & (rows["doc_type"] == "work_report")
+            & rows["collection"].isin(set(local["collection"]))
+            & rows["year"].between(first, last)
+        ]
+        parts.append(national.assign(place=NATIONAL_PLACE))
+    cols = ["series", "collection", "place", "year", "n_reports", "count", "chars", "rate"]
+    out = pd.concat(parts, ignore_index=True)[[*cols, "ci_low", "ci_high"]]
+    out = out.astype({"year": "int64"}).reset_index(drop=True)
+    out.attrs["absent"] = absent
+    return out
+
+
 def topic_table(results: Path) -> pd.DataFrame:
     """The topics of the chosen model (``topics/topics.csv``): labels, top terms, stability."""
     return _need_table(results, TOPICS).table(TOPICS)
@@ -294,6 +384,7 @@ def model_selection(results: Path) -> pd.DataFrame:
     return numeric.groupby("k").mean().reset_index()
 
 
+NATIONAL_PLACE = "全国"
 PANEL = "tables/concept_panel.parquet"
 TERM_PANEL = "tables/term_panel.csv"
 SHIFT = "tables/concept_section_shift.csv"
@@ -328,9 +419,13 @@ class Views:
         )
 
     def figure(self, fig_id: str) -> Any:
-        """A registered figure drawn from this folder, or a note saying why it does not apply."""
-        from analysis.figures import FigureSkipped, make_figure
+        """A registered figure drawn from this folder (from its tables, not from a figure file),
+        or a note saying why it does not apply or that this version has no figure ``fig_id``."""
+        from analysis.figures import REGISTRY, FigureSkipped, make_figure
 
+        if fig_id not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            return Note(f"figure {fig_id}: not a figure of this version of policyshift ({known})")
         try:
             return make_figure(fig_id, results=self.results, cfg=self.cfg)
         except FigureSkipped as exc:
@@ -362,6 +457,12 @@ class Views:
 
     def keyness_top(self, comparison: str | None = None, **kwargs: Any) -> pd.DataFrame | Note:
         return self._call(keyness_top, comparison, **kwargs)
+
+    def keyness_overview(self, pattern: str = "*", **kwargs: Any) -> pd.DataFrame | Note:
+        return self._call(keyness_overview, pattern, **kwargs)
+
+    def place_trend(self, concept: str, places: list[str], **kwargs: Any) -> pd.DataFrame | Note:
+        return self._call(place_trend, concept, places, **kwargs)
 
     def tfidf_terms(self, scope: str, group: str | None = None, **kwargs: Any) -> Any:
         return self._call(tfidf_terms, scope, group, **kwargs)

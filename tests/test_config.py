@@ -25,10 +25,12 @@ from analysis.corpus.metadata import DOCVARS
 
 # Config.hash() of the defaults: a change of a default value or a new key changes every stamp,
 # so it must be deliberate. Issue 11 changed them (comparisons select collection == 'bundled';
-# [measures] derived, [ingest] restore_reference and mask_min_count, [tokens] keep_duplicates);
-# issue 12 the local-trend figures' settings ([figures] local_series, district_prefecture,
-# district_concepts, city_vs_national_concepts).
-BASE_HASHES = {"params.toml": "9b90d14658277be3", "tests/fast.toml": "8eb81d815454effe"}
+# [measures] derived, [ingest] restore_reference and mask_min_count, [tokens] keep_duplicates).
+# Issue 12 changed them again: the local-trend figures' settings ([figures] local_series,
+# district_prefecture, district_concepts, city_vs_national_concepts), the keyness comparisons of
+# the city series (2020s vs 2000s) and of the Shenzhen districts, and the two city comparisons in
+# [figures] keyness_comparisons.
+BASE_HASHES = {"params.toml": "3b3edc99120ab65b", "tests/fast.toml": "7693168a1497dc81"}
 # Columns of the token cache of the bundled corpus (doc_id, paragraph, section, docvars, tokens).
 COLUMNS = ["doc_id", "paragraph", "section", *DOCVARS[1:], "tokens"]
 

@@ -16,14 +16,24 @@ from conftest import ROOT
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_notebooks_exist():
+def test_the_five_notebooks_exist():
     names = [p.stem for p in NOTEBOOKS]
     assert names == [
         "01_corpus_quality",
         "02_keywords_concepts",
         "03_topics",
         "04_policy_shifts",
+        "05_local_trends",
     ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_named_is_registered(path):
+    from analysis.figures import REGISTRY
+
+    code = "\n".join(c.source for c in jupytext.read(path).cells if c.cell_type == "code")
+    named = set(re.findall(r"v\.figure\(\"([^\"]+)\"\)", code))
+    assert named <= set(REGISTRY), sorted(named - set(REGISTRY))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

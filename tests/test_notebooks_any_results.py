@@ -89,6 +89,12 @@ def test_notebook_runs_on_the_local_reports_alone(path, local_only, monkeypatch)
         "02_keywords_concepts": ["no comparison 'provinces_2026_vs_2025' in this corpus"],
         "03_topics": ["topics/model_selection.csv absent", "figure topic_selection: input"],
         "04_policy_shifts": ["no national report with concept 'new_energy'"],
+        "05_local_trends": [
+            "this corpus has no year series (a series needs 3+ years)",
+            "'新能源汽车' does not occur in this corpus where place == '深圳市'",
+            "no comparison matching 'shenzhen_districts_*'",
+            "no comparison 'shenzhen_2020s_vs_2000s' in this corpus",
+        ],
     }[path.stem]
     for text in expected:
         assert any(text in n for n in notes), (text, notes)
@@ -109,6 +115,11 @@ def test_notebook_runs_on_national_reports_only(path, national_only, monkeypatch
         "02_keywords_concepts": ["figure concept_heatmap_local: the corpus has 0 prefecture"],
         "03_topics": ["figure wordclouds_region:"],
         "04_policy_shifts": ["figure year_series: tables/year_series.csv has no series other"],
+        "05_local_trends": [
+            "no work_report year series of 深圳市, 驻马店市",
+            "the corpus has no report where place == '深圳市'",
+            "no comparison 'zhumadian_2020s_vs_2000s' in this corpus",
+        ],
     }[path.stem]
     for text in expected:
         assert any(text in n for n in notes), (text, notes)

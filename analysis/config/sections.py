@@ -156,6 +156,31 @@ _LOCAL = "level in ['prefecture', 'county-level']"
 # The bundled comparisons select the bundled reports explicitly (collection == 'bundled'), so that
 # adding a folder of one's own reports never changes one of their tables.
 _BUNDLED = "collection == 'bundled'"
+# Every report of a Shenzhen district (市辖区 and 大鹏新区, level county-level; the reports of the
+# management committees are doc_type committee_report), and the districts with their id slugs.
+_SHENZHEN_DISTRICTS = f"{_BUNDLED} and prefecture == '深圳市' and level == 'county-level'"
+SHENZHEN_DISTRICTS = (
+    ("luohu", "罗湖区"),
+    ("futian", "福田区"),
+    ("nanshan", "南山区"),
+    ("yantian", "盐田区"),
+    ("baoan", "宝安区"),
+    ("longgang", "龙岗区"),
+    ("longhua", "龙华区"),
+    ("pingshan", "坪山区"),
+    ("guangming", "光明区"),
+    ("dapeng", "大鹏新区"),
+)
+
+
+def _city_years(place: str, first: int, last: int) -> str:
+    """The bundled work reports of one place from ``first`` to ``last`` (years included)."""
+    return (
+        f"{_BUNDLED} and place == '{place}' and doc_type == 'work_report' "
+        f"and year >= {first} and year <= {last}"
+    )
+
+
 DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         id="zhejiang_local_vs_other_local",
@@ -186,6 +211,29 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
         reference=f"{_BUNDLED} and level == 'national' and doc_type == 'work_report' "
         "and year >= 2003 and year <= 2012",
         unit="report",
+    ),
+    *(
+        Comparison(
+            id=f"{slug}_2020s_vs_2000s",
+            label=f"{name} {late[0]}-{late[1]} vs {early[0]}-{early[1]}",
+            target=_city_years(place, *late),
+            reference=_city_years(place, *early),
+            unit="report",
+        )
+        for slug, name, place, late, early in (
+            ("shenzhen", "Shenzhen 深圳市", "深圳市", (2020, 2026), (2001, 2009)),
+            ("zhumadian", "Zhumadian 驻马店市", "驻马店市", (2020, 2026), (2002, 2009)),
+        )
+    ),
+    *(
+        Comparison(
+            id=f"shenzhen_districts_{slug}_vs_other_districts",
+            label=f"{place} vs the other Shenzhen districts",
+            target=f"{_SHENZHEN_DISTRICTS} and place == '{place}'",
+            reference=f"{_SHENZHEN_DISTRICTS} and place != '{place}'",
+            unit="report",
+        )
+        for slug, place in SHENZHEN_DISTRICTS
     ),
 )
 
@@ -399,6 +447,8 @@ class FiguresConfig:
         "national_2013_2022_vs_2003_2012",
         "provinces_2026_vs_2025",
         "zhejiang_local_vs_other_local",
+        "shenzhen_2020s_vs_2000s",
+        "zhumadian_2020s_vs_2000s",
     )
     keyness_terms: Count = 12
     # TF-IDF small multiples: one panel per place of these levels, terms per panel.

@@ -5,8 +5,11 @@ A series is the reports of one ``(collection, level, doc_type)`` (kind ``level``
 when that place has 3+ years (kind ``place``, id ``<collection>/place=<place>/<doc_type>``).
 Only series with at least :data:`MIN_YEARS` distinct years are kept; a level series with fewer
 is listed as a skip, and so (one line per level series) are the places with fewer. A place
-series holding exactly the reports of a level series (the national series, whose one place is
-全国) is not repeated. Reports without a year, level, place or doc_type belong to no series of
+whose reports change type from one year to the next among :data:`CONTINUED_DOC_TYPES` (坪山区:
+management-committee reports 2014-2016, then work reports) also has one series over both, doc_type
+``committee_report+work_report``, when no year has both types (else it is skipped with the years).
+A place series holding exactly the reports of a level series (the national series, whose one
+place is 全国) is not repeated. Reports without a year, level, place or doc_type belong to no series of
 that kind. Because a series names its collection, adding a folder never changes the rows of
 another collection's series (their bootstrap seeds are keyed by series id and year).
 """
@@ -20,6 +23,9 @@ from analysis.measures.concepts import concept_rates
 from analysis.skips import Skip
 
 MIN_YEARS = 3
+#: Document types that continue one another in a place's series: the annual report of a new
+#: district's management committee (no people's congress yet), then its government's work report.
+CONTINUED_DOC_TYPES = ("committee_report", "work_report")
 SERIES_COLUMNS = [
     "series",
     "kind",
@@ -62,6 +68,8 @@ def series_members(reports: pd.DataFrame) -> tuple[pd.DataFrame, list[Skip]]:
     for kind, key in (("level", "level"), ("place", "place")):
         have = docs[present(docs["collection"]) & present(docs[key]) & present(docs["doc_type"])]
         have = have[present(have["year"])]
+        if kind == "place":
+            have = pd.concat([have, _continued(have, skips)], ignore_index=True)
         short: dict[tuple[str, str, str], list[str]] = {}
         for (collection, value, doc_type), grp in have.groupby(
             ["collection", key, "doc_type"], sort=True
@@ -110,6 +118,28 @@ def series_members(reports: pd.DataFrame) -> tuple[pd.DataFrame, list[Skip]]:
         skips.append(Skip("measures", f"year_series/{sid}", why))
         members = members[members["series"] != sid]
     return members.reset_index(drop=True), skips
+
+
+def _continued(docs: pd.DataFrame, skips: list[Skip]) -> pd.DataFrame:
+    """The reports of each ``(collection, place)`` with every type of :data:`CONTINUED_DOC_TYPES`,
+    as rows of the joined doc_type (``committee_report+work_report``); a place with both types
+    in one year gets a skip instead."""
+    pooled = "+".join(CONTINUED_DOC_TYPES)
+    part = docs[docs["doc_type"].isin(CONTINUED_DOC_TYPES)]
+    frames = []
+    for (collection, place), grp in part.groupby(["collection", "place"], sort=True):
+        if grp["doc_type"].nunique() < len(CONTINUED_DOC_TYPES):
+            continue
+        types_per_year = grp.groupby(grp["year"].astype(int))["doc_type"].nunique()
+        both = sorted(types_per_year.index[types_per_year > 1])
+        if both:
+            sid = f"{collection}/place={place}/{pooled}"
+            listed = ", ".join(map(str, both))
+            why = f"both a {' and a '.join(CONTINUED_DOC_TYPES)} in year(s) {listed}"
+            skips.append(Skip("measures", f"year_series/{sid}", why))
+            continue
+        frames.append(grp.assign(doc_type=pooled))
+    return pd.concat(frames, ignore_index=True) if frames else docs.iloc[:0]
 
 
 def year_series(

@@ -243,7 +243,8 @@ def prevalence_tables(
     values in the subset is dropped from its model (and said so), and a model that cannot be
     estimated (too few units, a rank-deficient design) is skipped with the reason. The national
     years are those of the bundled national reports; ``prevalence_years`` holds every year
-    series (:func:`analysis.measures.series.series_members`) of the units.
+    series (:func:`analysis.measures.series.series_members`) of the units, and the series with
+    fewer than 3 years are skipped (``prevalence_years/...``).
     """
     from analysis.topics.prevalence import estimate_effects, group_prevalence
 
@@ -292,7 +293,8 @@ def prevalence_tables(
     if years is None:
         why = "no bundled national report among the units (collection == 'bundled' and level == 'national')"
         skips.append(Skip("topics", "prevalence_national_years", why))
-    series = _series_years(seed=seed, **boot)
+    series, gone = _series_years(seed=seed, **boot)
+    skips += gone
     tables = {
         "prevalence_groups": _concat(groups, meta),
         "prevalence_effects": _concat(effects, meta),
@@ -403,12 +405,21 @@ def _years(
 
 def _series_years(
     *, runs: list[np.ndarray], units: pd.DataFrame, weights: np.ndarray, n_boot: int, seed: int
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, list[Skip]]:
     """Prevalence by year of every year series of the units (``series, kind, collection,
-    level, place, doc_type`` first), seeded by series id."""
-    from analysis.measures.series import series_members
+    level, place, doc_type`` first), seeded by series id, and the series skipped.
 
-    members, _ = series_members(units)  # the series skipped are listed by measures
+    The series are those of the measures stage (:func:`analysis.measures.series.series_members`
+    on the units); its skips are repeated here as ``prevalence_years/...``, and a series left
+    with fewer than 3 years once short units are dropped is skipped too.
+    """
+    from analysis.measures.series import MIN_YEARS, series_members
+
+    members, gone = series_members(units)
+    skips = [
+        Skip("topics", s.analysis.replace("year_series/", "prevalence_years/", 1), s.reason)
+        for s in gone
+    ]
     cols = ["series", "kind", "collection", "level", "place", "doc_type"]
     frames = []
     for sid, grp in members.groupby("series", sort=False):
@@ -422,13 +433,20 @@ def _series_years(
             n_boot=n_boot,
             seed=derive_seed(seed, 6, key),
         )
-        if out is not None and out["year"].nunique() >= 3:
-            info = grp.iloc[0]
-            frames.append(out.assign(**{c: info[c] for c in cols}))
+        n_years = 0 if out is None else out["year"].nunique()
+        if n_years < MIN_YEARS:
+            why = (
+                f"{n_years} distinct year(s) left among the topic units (units under "
+                f"min_tokens are dropped); a series needs {MIN_YEARS}"
+            )
+            skips.append(Skip("topics", f"prevalence_years/{sid}", why, "[topics] min_tokens"))
+            continue
+        info = grp.iloc[0]
+        frames.append(out.assign(**{c: info[c] for c in cols}))
     if not frames:
-        return pd.DataFrame(columns=[*cols, "year", "topic"])
+        return pd.DataFrame(columns=[*cols, "year", "topic"]), skips
     out = pd.concat(frames, ignore_index=True)
-    return out[cols + [c for c in out.columns if c not in cols]]
+    return out[cols + [c for c in out.columns if c not in cols]], skips
 
 
 STAGE_CODE = (

@@ -351,6 +351,33 @@ def test_keyness_tables_sorted_and_indexed(measures):
         assert ((table["q"] >= table["p"]) | np.isclose(table["q"], table["p"])).all()
 
 
+def test_city_and_district_comparisons(measures, metadata):
+    index = pd.read_csv(measures / "keyness" / "index.csv").set_index("comparison")
+    row = index.loc["shenzhen_2020s_vs_2000s"]
+    assert (row["n_target_docs"], row["n_reference_docs"]) == (7, 9)  # 2020-2026, 2001-2009
+    row = index.loc["zhumadian_2020s_vs_2000s"]
+    assert (row["n_target_docs"], row["n_reference_docs"]) == (7, 8)  # 2020-2026, 2002-2009
+    table = pd.read_csv(measures / "keyness" / "shenzhen_2020s_vs_2000s.csv").set_index("term")
+    for term in ("人工智能", "新能源汽车", "粤港澳大湾区", "高质量发展"):  # only in the 2020s
+        assert table.loc[term, "direction"] == "target" and table.loc[term, "reference_count"] == 0
+        assert table.loc[term, "q"] < 0.05
+    for term in ("特区", "WTO", "三个代表"):  # the special zone and WTO years
+        assert table.loc[term, "direction"] == "reference" and table.loc[term, "q"] < 0.05
+    assert table.loc["WTO", "target_count"] == 0
+    districts = metadata[
+        (metadata["prefecture"] == "深圳市") & (metadata["level"] == "county-level")
+    ]
+    assert districts["place"].nunique() == 10 and len(districts) == 107
+    rows = index[index.index.str.startswith("shenzhen_districts_")]
+    assert len(rows) == 10 and (rows["origin"] == "config").all()
+    for cid, row in rows.iterrows():
+        place = re.search(r"place == '(.+?)'", row["target"]).group(1)
+        assert row["n_target_docs"] == (districts["place"] == place).sum(), cid
+        assert row["n_target_docs"] + row["n_reference_docs"] == 107, cid
+    top = pd.read_csv(measures / "keyness" / "shenzhen_districts_yantian_vs_other_districts.csv")
+    assert {"盐田", "沙头角", "盐田港"} <= set(top["term"].head(5))  # the port district
+
+
 def test_keyness_conditions_fail_clearly(tokens):
     dtm = build_dtm(tokens, unit="report")
     with pytest.raises(ValueError, match="section"):
