@@ -387,7 +387,9 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
     text, norm_counts = clean.normalize(text)
     text, n_t2s, found = clean.to_simplified(text, min_chars=cfg.t2s_min_chars)
     page = text
+    text, crawler_title, header_counts = clean.strip_crawler_header(text)
     text, page_counts, _removed = clean.clean_page(text)
+    page_counts.update(header_counts)
     text, copies = split.drop_repeated_copies(text)
     if copies:
         page_counts["repeated_copy"] += len(copies.replace("\n", ""))
@@ -398,7 +400,9 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
     parts = split.split_reports(text, min_han=cfg.min_han_chars)
     out = []
     for k, part in enumerate(parts, start=1):
-        rep = _Report(rel, k, part.title, page, part.text, sha, encoding, n_t2s, found)
+        # a report without a title line of its own takes the crawler's title of the page
+        title = part.title or (crawler_title if k == 1 else "")
+        rep = _Report(rel, k, title, page, part.text, sha, encoding, n_t2s, found)
         if k == 1:
             rep.rules.update(norm_counts)
             rep.rules.update(page_counts)
