@@ -630,6 +630,9 @@ def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
             mine = restorations
         gaps = clean.find_number_gaps(text)
         known = str(m.get("known_issues") or "").split(";")
+        # truncated: the text is incomplete, at its end or (truncated_start) at its start
+        starts_late = split.is_truncated_start(rep.paragraphs) or "truncated_start" in known
+        ends_early = split.is_truncated(rep.paragraphs) or "truncated" in known
         doc = {k: m.get(k) for k in DOCVARS}
         doc.update(
             {
@@ -648,7 +651,8 @@ def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
                 "n_chars": sum(len(p) for p in rep.paragraphs),
                 "n_han": clean.count_han(text),
                 "n_paragraphs": len(rep.paragraphs),
-                "truncated": split.is_truncated(rep.paragraphs) or "truncated" in known,
+                "truncated": ends_early or starts_late,
+                "truncated_start": starts_late,
                 "abridged": bool(ABRIDGED_RE.search(rep.title + "\n" + text[:300]))
                 or "abridged" in known,
                 "masked_restored": int((mine["char"] != restore.MASK).sum()) if len(mine) else 0,
