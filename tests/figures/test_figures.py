@@ -673,7 +673,7 @@ def test_corpus_overview_from_the_real_corpus(ingested, results_dir, fast_cfg):
     assert "Corpus: 143 reports from 59 places" in texts
     assert "53 reports" in texts and "62 reports" in texts  # national, provincial (timeline)
     assert {"浙江省", "广西壮族自治区", "黑龙江省"} <= set(texts)  # province bar labels
-    assert "truncated (text ends early)" in texts
+    assert "truncated (text incomplete)" in texts
     assert fig._repr_png_()[:4] == b"\x89PNG"  # shows itself in Jupyter without pyplot
 
 
