@@ -340,9 +340,9 @@ def clean_page(text: str) -> tuple[str, Counter[str], list[tuple[str, str]]]:
 
 def _strip_appendages(lines: list[str], drop) -> list[str]:
     """Lines without what a page appends after the report: link lines to a graphic or video
-    version (``trailing_links``), also run into the last sentence, and the attachments' file
-    names under their ``附件：`` line (``attachment_names``), taken from the end while they last
-    (blank lines are kept)."""
+    version (``trailing_links``), also run into the last sentence, the attachments' file
+    names under their ``附件：`` line (``attachment_names``) and page controls among them
+    (``chrome_line``), taken from the end while they last (blank lines are kept)."""
     lines = list(lines)
     gone: set[int] = set()
     files = False
@@ -352,7 +352,9 @@ def _strip_appendages(lines: list[str], drop) -> list[str]:
         s = lines[end].strip()
         if not s:
             continue
-        if _LINK_LINE_RE.match(s):
+        if _line_rule(s) == "chrome_line":  # 下载、打印 below the links
+            drop("chrome_line", lines[end])
+        elif _LINK_LINE_RE.match(s):
             drop("trailing_links", lines[end])
         elif _FILE_NAME_RE.match(s):
             drop("attachment_names", lines[end])
