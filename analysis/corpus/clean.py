@@ -109,6 +109,52 @@ def to_simplified(text: str, *, min_chars: int = 5) -> tuple[str, int, str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Crawler header lines
+# ---------------------------------------------------------------------------------------------
+_HEADER_KEY_RE = re.compile(
+    r"^(标题|题目|年份|年度|来源|链接|网址|URL)[:：]\s*(.*)$", re.IGNORECASE
+)
+_HEADER_SEPARATOR_RE = re.compile(r"^[=＝\-_*#~]{10,}$")
+
+
+def strip_crawler_header(text: str, *, max_lines: int = 6) -> tuple[str, str, Counter[str]]:
+    """Remove the header a web crawler wrote above the page it saved.
+
+    The header is a run of ``key：value`` lines (``标题：<title>``, ``年份：<year>``, ``来源``,
+    ``链接`` …) and separator lines (ten or more ``=``, ``-``, ``*``) among the first
+    ``max_lines`` non-blank lines, ending at the first separator or other line; it is removed
+    only when a ``标题`` or ``年份`` line is among them. Returns the text, the ``标题`` value (the
+    title as the crawler read it, evidence for inference; ``""`` without one) and the counts
+    (``crawler_header``: characters removed).
+    """
+    lines = text.split("\n")
+    counts: Counter[str] = Counter()
+    header: list[int] = []
+    keys: dict[str, str] = {}
+    seen = 0
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if not s:
+            continue
+        seen += 1
+        if seen > max_lines:
+            break
+        key = _HEADER_KEY_RE.match(s)
+        if key:
+            keys.setdefault(key.group(1), key.group(2).strip())
+            header.append(i)
+            continue
+        if _HEADER_SEPARATOR_RE.match(s):
+            header.append(i)
+        break
+    if not ({"标题", "年份"} & set(keys)):
+        return text, "", counts
+    counts["crawler_header"] = sum(len(lines[i]) for i in header)
+    rest = "\n".join(lines[header[-1] + 1 :])
+    return rest, keys.get("标题", ""), counts
+
+
+# ---------------------------------------------------------------------------------------------
 # Page-level boilerplate (web chrome, advertisements, licence footers)
 # ---------------------------------------------------------------------------------------------
 _CHROME_EXACT = {
@@ -149,7 +195,11 @@ _LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "copyright_icp",
-        re.compile(r"版权所有|©|ICP备|公网安备|网站标识码|技术支持[:：]|主办方?[:：]|政府阳光热线"),
+        # 主办： opening a line names a site's owner; in a list item (…(主办:区教育局)) it
+        # names the unit in charge of a project, which is report text
+        re.compile(
+            r"版权所有|©|ICP备|公网安备|网站标识码|技术支持[:：]|^主办方?[:：]|政府阳光热线"
+        ),
     ),
     (
         "web_chrome",
@@ -167,6 +217,28 @@ _TRAILING_START = re.compile(
     r"^(相关(报道|文档|附件|链接)[:：>]*|扫一扫在手机打开当前页|》》点击图片进入专题《《|打印本页"
     r"|【?打印本页】?|预览时标签不可点.*)$"
 )
+# end-of-page markers that a page may run into the report's last sentence
+_TRAILING_INLINE = re.compile(r"扫一扫在手机打开当前页|【关闭当前页面】|【关闭窗口】|【打印本页】")
+# a portal's navigation menu ending in a breadcrumb trail (…首页>政务公开>…>其他法定信息>)
+_NAV_TRAIL_RE = re.compile(r"^[^。!?！？]*?首页\s*[>›»](?:\s*[^>›»。!?！？\s]{1,16}\s*[>›»])+")
+# a page's publication line (…发布时间：2003-02-21 16:02 信息来源：… 打印 分享到：…)
+_PAGE_INFO_RE = re.compile(
+    r"^[^。!?！？]{0,80}?发布(?:时间|日期)[:：]\s*\d{4}-\d{1,2}-\d{1,2}[^。!?！？]*(?:分享到[:：]?|打印|朗读)"
+)
+# page controls on one line: 下载、打印 / 打印 | 关闭
+_CONTROLS_RE = re.compile(
+    r"^(?:下载|打印|收藏|分享|关闭|全屏)(?:\s*[、|/ ]\s*(?:下载|打印|收藏|分享|关闭|全屏))+$"
+)
+# links to a graphic or video version of the report appended at the end of the page
+_LINK = r"(?:相关(?:解读|图解|链接|阅读)[:：]?\s*)?(?:[(（]图解[)）]|图解[:：]?|一图读懂|视频解读[:：]?)"
+_LINK_LINE_RE = re.compile(rf"^{_LINK}[^。!?！？]{{0,80}}$")
+_LINK_TAIL_RE = re.compile(rf"(?<=[。!?！？”)）]){_LINK}[^。!?！？]{{0,80}}$")
+# file names of a page's attachments (1．附件1：名词解释.doc), under a bare 附件： line
+_FILE_NAME_RE = re.compile(
+    r"^(?:\d{1,2}\s*[.．、]\s*)?.{1,100}\.(?:docx?|xlsx?|pdf|wps|et|ofd|zip|rar|jpe?g|png)$",
+    re.IGNORECASE,
+)
+_ATTACHMENT_HEAD_RE = re.compile(r"^附件\s*[:：]?$")
 _FONT_MENU_START = re.compile(r"^【字[号体]")
 # the licence box is itself broken by wiki-link line breaks ("本作品是中华人民共和国的\n法律\n、")
 _WIKISOURCE_FOOTER = re.compile(r"\s*".join("本作品是中华人民共和国的法律、法规"))
@@ -177,10 +249,15 @@ def clean_page(text: str) -> tuple[str, Counter[str], list[tuple[str, str]]]:
     """Remove text that is not the report from a normalized page (one raw file).
 
     Rules (each counted in characters removed): ``wikisource_footer`` (licence box to the end),
-    ``trailing_chrome`` (from a 相关报道/扫一扫/打印本页 marker in the last tenth to the end),
-    ``font_menu`` (【字号 … 】 menus), ``breadcrumb`` (首页 > … lines), ``advertisement``,
-    ``copyright_icp``, ``web_chrome`` (source, time, editor, share lines) and ``chrome_line``
-    (single-word page controls such as 下载/打印/收藏).
+    ``trailing_chrome`` (from a 相关报道/扫一扫/打印本页 marker in the last tenth to the end,
+    also when the marker is run into the last sentence), ``trailing_links`` (links to a
+    图解/一图读懂/视频解读 version at the very end, also when run into the closing sentence),
+    ``attachment_names`` (the file names of the page's attachments, ``附件：`` then
+    ``1．附件1：名词解释.doc`` …, at the very end), ``font_menu`` (【字号 … 】 menus),
+    ``breadcrumb`` (首页 > … lines, and a navigation menu ending in such a trail: removed up to
+    the trail's end), ``advertisement``, ``copyright_icp``, ``web_chrome`` (source, time,
+    editor, share lines; a publication line ``…发布时间：… 信息来源：… 分享到：`` up to its end) and
+    ``chrome_line`` (page controls such as 下载/打印/收藏, ``下载、打印``).
 
     Returns the text, the counts, and the removed pieces as ``(rule, text)`` pairs.
     """
@@ -208,6 +285,13 @@ def clean_page(text: str) -> tuple[str, Counter[str], list[tuple[str, str]]]:
             drop("trailing_chrome", "\n".join(lines[i:]))
             lines = lines[:i]
             break
+    else:  # the marker run into the last sentence ("…各项任务。扫一扫在手机打开当前页")
+        joined = "\n".join(lines)
+        inline = _TRAILING_INLINE.search(joined, int(0.9 * len(joined)))
+        if inline:
+            drop("trailing_chrome", joined[inline.start() :])
+            lines = joined[: inline.start()].split("\n")
+    lines = _strip_appendages(lines, drop)
 
     keep: list[str] = []
     i = 0
@@ -231,6 +315,13 @@ def clean_page(text: str) -> tuple[str, Counter[str], list[tuple[str, str]]]:
             drop("breadcrumb", line)
             i += 1
             continue
+        head = _NAV_TRAIL_RE.match(s) or _PAGE_INFO_RE.match(s)
+        if head:  # chrome at the start of a line; report text run on after it is kept
+            drop("breadcrumb" if head.re is _NAV_TRAIL_RE else "web_chrome", head.group(0))
+            line = s = s[head.end() :].strip()
+            if not s:
+                i += 1
+                continue
         rule = _line_rule(s)
         if rule is None and after_source and (_NEWS_OUTLET.match(s) or re.fullmatch(r"\d+", s)):
             rule = "web_chrome"
@@ -247,10 +338,46 @@ def clean_page(text: str) -> tuple[str, Counter[str], list[tuple[str, str]]]:
     return "\n".join(keep), counts, removed
 
 
+def _strip_appendages(lines: list[str], drop) -> list[str]:
+    """Lines without what a page appends after the report: link lines to a graphic or video
+    version (``trailing_links``), also run into the last sentence, the attachments' file
+    names under their ``附件：`` line (``attachment_names``) and page controls among them
+    (``chrome_line``), taken from the end while they last (blank lines are kept)."""
+    lines = list(lines)
+    gone: set[int] = set()
+    files = False
+    end = len(lines)
+    while end > 0:
+        end -= 1
+        s = lines[end].strip()
+        if not s:
+            continue
+        if _line_rule(s) == "chrome_line":  # 下载、打印 below the links
+            drop("chrome_line", lines[end])
+        elif _LINK_LINE_RE.match(s):
+            drop("trailing_links", lines[end])
+        elif _FILE_NAME_RE.match(s):
+            drop("attachment_names", lines[end])
+            files = True
+        elif files and _ATTACHMENT_HEAD_RE.match(s):
+            drop("attachment_names", lines[end])
+            files = False
+        else:
+            tail = _LINK_TAIL_RE.search(lines[end].rstrip())
+            if tail:
+                drop("trailing_links", tail.group(0))
+                lines[end] = lines[end].rstrip()[: tail.start()]
+            break
+        gone.add(end)
+    return [x for k, x in enumerate(lines) if k not in gone] if gone else lines
+
+
 def _line_rule(s: str) -> str | None:
     if not s:
         return None
     if s in _CHROME_EXACT or s.rstrip(":：") in {"来源", "发表时间", "发布时间", "阅读量"}:
+        return "chrome_line"
+    if _CONTROLS_RE.match(s):
         return "chrome_line"
     if len(s) > 160:
         return None

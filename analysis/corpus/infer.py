@@ -7,17 +7,20 @@ values out.
 
 ``year`` is the year the report was delivered (or a proposal adopted), as in
 ``data/metadata.csv``: a report delivered on 2026-01-26 that reviews 2025 has year 2026.
-Evidence, strongest first: the title line and date lines (``——2017年3月5日在第十二届全国人民代表大会
-第五次会议上``, ``（2017年10月18日）``, Arabic, full-width or Chinese numerals), the session
-line (``第十四届全国人民代表大会第二次会议`` -> 2024, from :data:`NPC_TERMS`; a provincial or city
+Evidence, strongest first: the title line (also a crawler's ``标题：二O一二年政府工作报告``, O or 0
+typed for 〇) and date lines (``——2017年3月5日在第十二届全国人民代表大会第五次会议上``,
+``（2017年10月18日）``, Arabic, full-width or Chinese numerals), the session line
+(``第十四届全国人民代表大会第二次会议`` -> 2024, from :data:`NPC_TERMS`; a provincial or city
 congress session gives a year only together with a date), the file name (a 4-digit number
-1949-2100 not part of a longer digit run), a review heading (``一、2024年工作回顾`` -> 2025), a
-five-year-plan proposal (``十四五`` -> 2020), a web publication date (low).
+1949-2100 not part of a longer digit run), a review heading (``一、2024年工作回顾`` -> 2025, also
+``一、2021年以来工作回顾``, ``一、“十三五”和2020年工作回顾``), a five-year-plan proposal
+(``十四五`` -> 2020), a web publication date (low).
 
 ``place`` comes only from where a report names its own government: the title, the date line, the
-speaker line and the opening. State Council, NPC and national party documents are ``全国``
-(level ``national``). A place merely mentioned, however often, is never taken: without evidence
-``place`` stays missing.
+speaker line and the opening (``我代表深圳市龙华区人民政府``, ``我代表大鹏新区管委会``); a former
+name the gazetteer lists in ``other_names`` (坪山新区) resolves to its place (坪山区). State
+Council, NPC and national party documents are ``全国`` (level ``national``). A place merely
+mentioned, however often, is never taken: without evidence ``place`` stays missing.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ class Inferred:
 
 @dataclass(frozen=True)
 class Place:
-    """A row of the gazetteer."""
+    """A row of the gazetteer; ``other_names`` are further names that resolve to the place
+    (a former name such as 坪山新区 for 坪山区), separated by ``;``."""
 
     place: str
     short: str
@@ -54,6 +58,11 @@ class Place:
     province: str
     prefecture: str
     region: str
+    other_names: str = ""
+
+    def names(self) -> tuple[str, ...]:
+        """The other names, as a tuple."""
+        return tuple(n.strip() for n in self.other_names.split(";") if n.strip())
 
 
 NATIONAL = "全国"
@@ -80,7 +89,8 @@ PARTY_CONGRESSES = {
 }
 FYP = {"十一五": 2005, "十二五": 2010, "十三五": 2015, "十四五": 2020, "十五五": 2025}
 
-_CN_DIGIT = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4}
+# O and 0 stand for 〇 in typed years (二O一二, 二00三)
+_CN_DIGIT = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "0": 0, "一": 1, "二": 2, "三": 3, "四": 4}
 _CN_DIGIT |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９（）：", "0123456789():")
 _Y = r"(?P<y>\d{4}|[〇零○一二三四五六七八九]{4})"
@@ -104,8 +114,16 @@ CPPCC_SESSION_RE = re.compile(_AT + _CPPCC + _NOT_PAST)
 PARTY_CONGRESS_RE = re.compile(r"在中国共产党第(?P<n>" + _N + r")次全国代表大会上")
 FILE_YEAR_RE = re.compile(r"(?<![0-9])(\d{4})(?![0-9])")
 PUBLISHED_RE = re.compile(r"(?:发布时间|发表时间|时间)[:：]\s*(\d{4})-(\d{2})-(\d{2})")
+# the heading of the review section, also run into its first paragraph: 一、2013年工作回顾,
+# 一、2021年以来工作回顾, 一、“十三五”和2020年工作回顾, 一、关于2019年工作, 一、2003年政府工作情况
 REVIEW_YEAR_RE = re.compile(
-    r"^[一1][、.]\s*(?:过去的?)?(\d{4})年(?:和.{0,12})?(?:工作回顾|主要工作)"
+    r"^[一1][、.]\s*(?:[^。,，\d]{0,16}[,，、和及])?(?:关于|过去的?)?(\d{4})年(?:以来)?的?"
+    r"(?:[和及][^。,，]{0,12})?(?:政府)?(?:工作回顾|主要工作|工作完成情况|工作情况|工作和|工作$"
+    r"|经济社会(?:高质量)?发展(?:基本情况|取得|迈))"
+)
+# a title naming its year without a place: 二O一二年政府工作报告, 2014年政府工作报告（在…上）
+TITLE_YEAR_RE = re.compile(
+    r"^(?P<y>\d{4}|[〇零○O0一二三四五六七八九]{4})年度?[^。,，]{0,30}?(?:政府)?工作报告"
 )
 OFFICE = r"(?:代理?市长|市长|代省长|省长|代理?主席|主席|代理?县长|县长|区长|总理|副总理)"
 SPEAKER_RE = re.compile(
@@ -127,8 +145,10 @@ NATIONAL_OPENING_RE = re.compile(
 LOCAL_OPENING_RE = re.compile(
     r"我代表(?:省|市|县|区|自治区|自治州)人民政府|(?:省|市|自治区|县)第.{1,4}届人民代表大会"
 )
+# …or its management committee (我代表大鹏新区管委会, 我代表光明新区党工委、管委会)
 OWN_GOVERNMENT_RE = re.compile(
-    rf"(?:我代表|在)(?P<place>{_PLACE_NAME})(?:人民政府|第.{{1,4}}届人民代表大会)"
+    rf"(?:我代表|在)(?P<place>{_PLACE_NAME})(?:人民政府|第.{{1,4}}届人民代表大会"
+    r"|(?:党工委、)?(?:管委会|管理委员会))"
 )
 NATIONAL_BODY_RE = re.compile(r"国务院(?:已经)?决定|全国人民代表大会|周恩来总理|[^副]总理在报告中")
 WORK_REPORT_RE = re.compile(
@@ -142,7 +162,7 @@ _STRONGER = {"high": "high", "medium": "high", "low": "medium"}
 
 
 def load_gazetteer(path: str | Path) -> dict[str, Place]:
-    """Gazetteer CSV (``#`` comments allowed) -> {full name: Place}."""
+    """Gazetteer CSV (``#`` comments allowed; ``other_names`` optional) -> {full name: Place}."""
     df = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
     return {r.place: Place(**r._asdict()) for r in df.itertuples(index=False)}
 
@@ -205,6 +225,8 @@ def _year_evidence(
     """Every year the report states, strongest source first (each source at most once)."""
     found: list[Inferred] = []
     _, t_year = title_place_year(title)
+    if not t_year and TITLE_YEAR_RE.match(title.strip()):
+        t_year = _year(TITLE_YEAR_RE.match(title.strip()).group("y"))
     if t_year:
         found.append(Inferred(t_year, f"title {title!r}"))
     flat = "".join(head_lines)
@@ -297,6 +319,8 @@ def _place(
     elif title and NATIONAL_TITLE_RE.search(title):
         found.append(Inferred(NATIONAL, f"title {title!r}"))
     for line in head_lines[:4]:
+        if not _is_title_line(line):  # a body paragraph names the party centre, not its author
+            continue
         pc = PARTY_COMMITTEE_RE.search(line)
         if pc:
             found.append(
@@ -341,6 +365,11 @@ def _place(
             )
     found = [f for f in found if f.value]
     return _combine(found) if found else None
+
+
+def _is_title_line(line: str) -> bool:
+    """A line that can be a title: at most 80 characters, no sentence punctuation."""
+    return len(line) <= 80 and not re.search(r"[。!?！？;；]", line)
 
 
 def _named(name: str, why: str, gazetteer: dict[str, Place], conf: Confidence = "high") -> Inferred:
@@ -390,6 +419,9 @@ def _resolve(name: str, gazetteer: dict[str, Place]) -> str | None:
     name = name.strip()
     if name in gazetteer:
         return name
+    for p in gazetteer.values():  # a former or other name first: 坪山新区 is 坪山区, not 新区
+        if any(name == n or name.endswith(n) for n in p.names()):
+            return p.place
     for p in gazetteer.values():
         if (
             name == p.short

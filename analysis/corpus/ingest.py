@@ -387,7 +387,9 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
     text, norm_counts = clean.normalize(text)
     text, n_t2s, found = clean.to_simplified(text, min_chars=cfg.t2s_min_chars)
     page = text
+    text, crawler_title, header_counts = clean.strip_crawler_header(text)
     text, page_counts, _removed = clean.clean_page(text)
+    page_counts.update(header_counts)
     text, copies = split.drop_repeated_copies(text)
     if copies:
         page_counts["repeated_copy"] += len(copies.replace("\n", ""))
@@ -398,7 +400,9 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
     parts = split.split_reports(text, min_han=cfg.min_han_chars)
     out = []
     for k, part in enumerate(parts, start=1):
-        rep = _Report(rel, k, part.title, page, part.text, sha, encoding, n_t2s, found)
+        # a report without a title line of its own takes the crawler's title of the page
+        title = part.title or (crawler_title if k == 1 else "")
+        rep = _Report(rel, k, title, page, part.text, sha, encoding, n_t2s, found)
         if k == 1:
             rep.rules.update(norm_counts)
             rep.rules.update(page_counts)
@@ -626,6 +630,9 @@ def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
             mine = restorations
         gaps = clean.find_number_gaps(text)
         known = str(m.get("known_issues") or "").split(";")
+        # truncated: the text is incomplete, at its end or (truncated_start) at its start
+        starts_late = split.is_truncated_start(rep.paragraphs) or "truncated_start" in known
+        ends_early = split.is_truncated(rep.paragraphs) or "truncated" in known
         doc = {k: m.get(k) for k in DOCVARS}
         doc.update(
             {
@@ -644,7 +651,8 @@ def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
                 "n_chars": sum(len(p) for p in rep.paragraphs),
                 "n_han": clean.count_han(text),
                 "n_paragraphs": len(rep.paragraphs),
-                "truncated": split.is_truncated(rep.paragraphs) or "truncated" in known,
+                "truncated": ends_early or starts_late,
+                "truncated_start": starts_late,
                 "abridged": bool(ABRIDGED_RE.search(rep.title + "\n" + text[:300]))
                 or "abridged" in known,
                 "masked_restored": int((mine["char"] != restore.MASK).sum()) if len(mine) else 0,

@@ -45,9 +45,9 @@ def render_report(
         "",
         "## Quality flags",
         "",
-        "| doc_id | truncated | abridged | masked restored / unresolved | number gaps "
-        "| traditional->simplified | duplicate_of |",
-        "|---|---|---|---|---|---|---|",
+        "| doc_id | truncated | truncated_start | abridged | masked restored / unresolved "
+        "| number gaps | traditional->simplified | duplicate_of |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     flagged = documents[
         documents["truncated"]
@@ -59,7 +59,8 @@ def render_report(
     ]
     for d in flagged.itertuples():
         lines.append(
-            f"| {d.doc_id} | {d.truncated} | {d.abridged} | {d.masked_restored} / "
+            f"| {d.doc_id} | {d.truncated} | {getattr(d, 'truncated_start', False)} | "
+            f"{d.abridged} | {d.masked_restored} / "
             f"{d.masked_unresolved} | {d.number_gaps} | {d.t2s_converted} | "
             f"{d.duplicate_of or ''} |"
         )

@@ -20,7 +20,23 @@ HEADING_RE = re.compile(
 )
 FOOTNOTE_RE = re.compile(r"^@?[①-⑳]")
 GLOSSARY_RE = re.compile(
-    r"^(附件\s*\d*\s*)?([^。,]{0,20})?名词(解释|注释)\s*[:：]?$|^.{0,8}注释\s*[:：]?$"
+    r"^(附件\s*\d*\s*)?([^。,]{0,20})?名词[、和]?(?:术语)?(解释|注释)\s*[:：]?$|^.{0,8}注释\s*[:：]?$"
+)
+# a bare attachment line announcing what follows (附件, 附件2：, 附件一)
+ATTACHMENT_LINE_RE = re.compile(r"附件\s*[\d一二三四五六七八九十]*\s*[:：]?")
+# the heading of material appended after the speech (附件1, 附件：…, 附件一, 附表, 附录)
+APPENDIX_HEAD_RE = re.compile(
+    r"^(?:附件|附表|附录)\s*[\d一二三四五六七八九十]*\s*(?:[:：][^。]{0,40})?$"
+)
+# a closing paragraph: 让我们……而努力奋斗！, ……奋斗, 谢谢, or an appeal with 让我们 ending in ！
+CLOSING_RE = re.compile(
+    r"^让我们|(?:奋斗|前进|奋进|努力|万岁|谢谢(?:大家)?)[!！。.]?$|让我们[^。]*[。,，][^。]*[!！]$"
+)
+# an address that turns to the next part of a speech, run into its text (各位代表！过去一年…)
+MID_SPEECH_RE = re.compile(r"^(?:各位(?:人大)?代表|同志们|代表们)[!！]\s*\S{10,}")
+# the opening of a report: who reports to whom (我代表市人民政府，向大会报告工作)
+OPENING_RE = re.compile(
+    r"我代表.{0,30}(?:人民政府|国务院|管委会|管理委员会|筹备组|政府)|向(?:本次)?大会(?:报告|作)"
 )
 
 
@@ -157,19 +173,24 @@ def strip_toc(text: str) -> tuple[str, str]:
 def split_glossary(text: str) -> tuple[str, str]:
     """Split an appended glossary (名词解释 / 名词注释 / 注释) off the end of a report.
 
-    The glossary heading must lie in the second half of the text; a bare ``附件`` line just
-    before it goes with it. Without a glossary, editorial footnotes closing the text (lines
-    opening with ①…⑳) are split off the same way. Returns ``(speech, glossary)``.
+    The glossary heading must lie in the second half of the text, or past its first quarter
+    after a closing paragraph (:data:`CLOSING_RE`; appendices longer than the speech); a bare
+    ``附件`` line just before it goes with it, and so does everything after it. Without a
+    glossary, editorial footnotes closing the text (lines opening with ①…⑳) are split off the
+    same way. Returns ``(speech, glossary)``.
     """
     lines = text.split("\n")
     total = len(text)
     pos = 0
+    closed = False
     for i, line in enumerate(lines):
-        if pos > total / 2 and GLOSSARY_RE.match(line.strip()):
+        after_closing = closed and pos > total / 4
+        if (pos > total / 2 or after_closing) and GLOSSARY_RE.match(line.strip()):
             prev = [k for k in range(i) if lines[k].strip()]
-            if prev and re.fullmatch(r"附件\s*\d*", lines[prev[-1]].strip()):
+            if prev and ATTACHMENT_LINE_RE.fullmatch(lines[prev[-1]].strip()):
                 i = prev[-1]  # the bare 附件 line that announces the glossary
             return "\n".join(lines[:i]), "\n".join(lines[i:])
+        closed = closed or (pos > total / 4 and bool(CLOSING_RE.search(line.strip())))
         pos += len(line) + 1
     # editorial footnotes at the very end (Wikisource: "@①原字石右加安")
     end = len(lines)
@@ -243,12 +264,47 @@ def build_paragraphs(text: str, *, long_line_chars: int = 1500) -> tuple[list[st
 
 
 def is_truncated(paragraphs: list[str]) -> bool:
-    """True when the report stops mid-sentence: its last paragraph has no closing punctuation
-    and none of its last three paragraphs is a closing one (``让我们……而努力奋斗！``, ``……奋斗``,
-    ``谢谢``), which a signature, a date or a ``(完)`` line may follow."""
+    """True when the report stops mid-sentence: the last paragraph of the speech has no closing
+    punctuation and none of its last three paragraphs is a closing one (``让我们……而努力奋斗！``,
+    ``……奋斗``, ``谢谢``), which a signature, a date or a ``(完)`` line may follow.
+
+    The speech ends where appended material begins (:func:`speech_end`: a 附件/附表/附录 or
+    glossary heading in the second half), so a list or table appended after the closing
+    exhortation does not make a complete report look truncated."""
+    paragraphs = paragraphs[: speech_end(paragraphs)]
     if not paragraphs:
         return True
     if re.search(r"[。!?！？”」』)）…\"'》]$", paragraphs[-1].strip()):
         return False
-    closing = re.compile(r"^让我们|(?:奋斗|前进|奋进|努力|万岁|谢谢(?:大家)?)[!！。.]?$")
-    return not any(closing.search(p.strip()) for p in paragraphs[-3:])
+    return not any(CLOSING_RE.search(p.strip()) for p in paragraphs[-3:])
+
+
+def speech_end(paragraphs: list[str]) -> int:
+    """Index of the first paragraph of material appended after the speech: a heading of
+    ``附件`` (``附件1``, ``附件：…名词解释``, ``附件一``), ``附表``, ``附录`` or a glossary
+    (:data:`GLOSSARY_RE`) that lies in the second half of the text (by characters) after a
+    closing paragraph (:data:`CLOSING_RE`); ``len(paragraphs)`` when there is none."""
+    total = sum(len(p) for p in paragraphs)
+    seen = 0
+    closed = False
+    for i, p in enumerate(paragraphs):
+        s = p.strip()
+        if seen > total / 2 and closed and (APPENDIX_HEAD_RE.match(s) or GLOSSARY_RE.match(s)):
+            return i
+        closed = closed or bool(CLOSING_RE.search(s))
+        seen += len(p)
+    return len(paragraphs)
+
+
+def is_truncated_start(paragraphs: list[str], *, head: int = 5) -> bool:
+    """True when the report begins mid-speech (its opening and review are missing): its first
+    body paragraph (after short title, date and speaker lines without sentence punctuation)
+    opens with an address run into the next sentence, ``各位代表！过去一年…``, the way a speech
+    turns to its next part, and none of the first ``head`` paragraphs opens a report
+    (``我代表市人民政府，向大会报告工作``, :data:`OPENING_RE`)."""
+    body = [p.strip() for p in paragraphs if p.strip()]
+    while body and len(body[0]) <= 60 and not re.search(r"[。!?！？;；]", body[0]):
+        body = body[1:]
+    if not body or not MID_SPEECH_RE.match(body[0]):
+        return False
+    return not any(OPENING_RE.search(p) for p in body[:head])

@@ -21,7 +21,7 @@ COLUMNS = (
 )  # fmt: skip
 # Flags computed at ingest (True when the condition holds) and their labels.
 FLAG_LABELS: dict[str, str] = {
-    "truncated": "truncated (text ends early)",
+    "truncated": "truncated (text incomplete)",
     "abridged": "abridged (newspaper summary)",
     "numbers_deleted": "numbers deleted",
     "number_gaps": "number gaps (突破亿元)",
@@ -39,8 +39,12 @@ ISSUE_LABELS: dict[str, str] = {
     "traditional": "source: traditional script",
     "advertisement": "source: advertisement",
     "glossary": "source: glossary appended",
+    "appendix_tables": "source: tables appended",
+    "attachment_names": "source: attachment file names",
     "web_chrome": "source: web page chrome",
+    "crawler_header": "source: crawler header lines",
     "wiki_footer": "source: Wikisource footer",
+    "truncated_start": "source: opening missing",
 }
 
 

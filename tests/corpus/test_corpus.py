@@ -19,9 +19,10 @@ LOCAL = {"prefecture", "county-level"}
 def test_counts_by_level(corpus):
     docs, _ = corpus
     levels = docs["level"].value_counts()
-    assert levels[levels.index.isin(LOCAL)].sum() == 28
+    # local: 28 in local/, 深圳市 26, its districts 107, 驻马店市 25
+    assert levels[levels.index.isin(LOCAL)].sum() == 28 + 26 + 107 + 25
     assert levels["national"] == 53
-    assert levels["province"] == 62
+    assert levels["province"] == 62 + 11  # 31 provinces 2025 and 2026, 广东省 2014-2024
     assert sorted(docs.loc[docs.level == "national", "year"]) == sorted(
         [*range(1954, 1961), 1964, 1975, *range(1978, 1989), *range(1992, 1996), *range(1997, 2026)]
     )
@@ -30,7 +31,7 @@ def test_counts_by_level(corpus):
 def test_metadata_equals_curated_table(corpus, metadata):
     docs, _ = corpus
     merged = docs.merge(metadata, on="doc_id", suffixes=("", "_table"), validate="1:1")
-    assert len(merged) == len(metadata) == 143
+    assert len(merged) == len(metadata) == 312
     for col in ("place", "doc_type", "level", "province", "region"):
         assert (merged[col].fillna("") == merged[f"{col}_table"]).all(), col
     assert (merged["year"].astype(str) == merged["year_table"]).all()
@@ -291,6 +292,6 @@ def test_load_corpus_roundtrip(ingested, results_dir, tmp_path):
     assert (paras["section"] == ingested.paragraphs["section"]).all()
     loaded = load_corpus(results_dir)  # the same kind of object ingest returns
     assert type(loaded) is type(ingested) and loaded.corpus_hash == ingested.corpus_hash
-    assert len(loaded.report) == len(ingested.report) == 125
+    assert len(loaded.report) == len(ingested.report) == 296  # 289 .txt, 7 SOURCE(S).md
     with pytest.raises(FileNotFoundError, match="run `policyshift ingest`"):
         load_corpus(tmp_path)

@@ -15,7 +15,7 @@ from analysis.cli import main
 from analysis.corpus import ingest
 from analysis.corpus.infer import infer_metadata, load_gazetteer
 from analysis.corpus.ingest import compute_corpus
-from analysis.corpus.split import is_truncated
+from analysis.corpus.split import is_truncated, is_truncated_start
 
 # A report that names no place and no year, mentioning 上海 often (never taken as its place).
 BODY = (
@@ -28,10 +28,21 @@ BODY = (
 )
 
 
+# the folders of the 143 reports before issue 12; the Shenzhen and Zhumadian series are
+# inferred in test_local_series.py
+FOLDERS = (
+    "local",
+    "provincial-2025-docx",
+    "provincial-2026-csv",
+    "tmx-bilingual-national",
+    "wikisource-national",
+)
+
+
 @pytest.fixture(scope="module")
 def inferred(cfg):
-    """The bundled corpus ingested with no metadata table (inference alone)."""
-    return compute_corpus(config=cfg, metadata=[])
+    """The national, provincial and local reports ingested with no metadata table."""
+    return compute_corpus([RAW / f for f in FOLDERS], config=cfg, metadata=[])
 
 
 def test_bundled_year_and_place_inferred_without_the_table(inferred, metadata):
@@ -85,6 +96,26 @@ def test_truncated_only_where_the_text_stops(inferred):
     assert not is_truncated(["……为全面建设社会主义现代化国家而努力奋斗", "谢谢"])
     assert not is_truncated(["让我们更加紧密地团结起来，奋勇前进", "(完)", "2024年1月"])
     assert is_truncated(["规范政"])
+    # a list appended after the closing is not the speech; without a closing it does not help
+    body = "推动经济社会高质量发展，持续改善民生。" * 20
+    annex = ["附件1", "2016年省十件民生实事", "一、巩固提升底线民生保障水平"]
+    assert not is_truncated([body, "让我们团结一心，为完成全年目标任务而努力奋斗！", *annex])
+    assert is_truncated([body, "全面推进乡村振兴，加快建设", *annex])
+
+
+def test_truncated_start_only_for_a_speech_that_begins_mid_way():
+    opening = [
+        "各位代表：",
+        "现在，我代表市人民政府，向大会报告工作，请予审议。",
+        "一、2013年工作回顾",
+    ]
+    assert not is_truncated_start(opening)
+    assert not is_truncated_start(["政府工作报告", *opening])
+    assert is_truncated_start(
+        ["各位代表！过去一年，面对转型升级的挑战和考验，我们积极争取。", "二、…"]
+    )
+    # an address on its own line mid-speech (各位代表！) after the opening is not a start
+    assert not is_truncated_start([*opening, "各位代表！一年来的成绩来之不易。"])
 
 
 def test_year_only_in_the_file_name(cfg, tmp_path):

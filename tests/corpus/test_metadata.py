@@ -79,7 +79,7 @@ def test_doc_type_accepts_a_users_own_identifier(cfg, tmp_path):
         read_metadata(bad)
     assert (
         read_metadata(ROOT / "data" / "metadata.csv")["doc_type"]
-        .isin({"work_report", "plan_proposal", "other"})
+        .isin({"work_report", "committee_report", "plan_proposal", "other"})
         .all()
     )
 

@@ -685,10 +685,10 @@ def test_family_only_in_a_later_face_of_a_collection_is_an_error(fast_cfg, font_
 def test_corpus_overview_from_the_real_corpus(ingested, results_dir, fast_cfg):
     fig = make_figure("corpus_overview", results=results_dir, cfg=fast_cfg)
     texts = figure_texts(fig)
-    assert "Corpus: 143 reports from 59 places" in texts
-    assert "53 reports" in texts and "62 reports" in texts  # national, provincial (timeline)
+    assert "Corpus: 312 reports from 71 places" in texts
+    assert "53 reports" in texts and "73 reports" in texts  # national, provincial (timeline)
     assert {"浙江省", "广西壮族自治区", "黑龙江省"} <= set(texts)  # province bar labels
-    assert "truncated (text ends early)" in texts
+    assert "truncated (text incomplete)" in texts
     assert fig._repr_png_()[:4] == b"\x89PNG"  # shows itself in Jupyter without pyplot
 
 

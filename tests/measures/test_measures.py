@@ -130,8 +130,8 @@ def test_panel_counts_are_paragraph_sums(panel, corpus, matcher, dictionary):
         "other",
     }
     whole = panel[panel["section"] == "all"]
-    assert whole["doc_id"].nunique() == 143
-    assert len(whole) == 143 * len(dictionary.concepts)
+    assert whole["doc_id"].nunique() == 312
+    assert len(whole) == 312 * len(dictionary.concepts)
     by_section = panel[panel["section"] != "all"].groupby(["doc_id", "concept"])["count"].sum()
     assert (
         whole.set_index(["doc_id", "concept"])["count"].sort_index().equals(by_section.sort_index())
@@ -151,9 +151,14 @@ def test_panel_covers_national_provincial_and_local(panel):
     assert national["year"].min() == 1954 and national["year"].max() == 2025
     assert len(national) == 53
     provinces = whole[whole["level"] == "province"]
-    assert provinces.groupby("year").size().to_dict() == {2025: 31, 2026: 31}
+    # 广东省 2014-2024 (shenzhen-districts-txt), 31 provinces in 2025 and 2026
+    assert provinces.groupby("year").size().to_dict() == {
+        **dict.fromkeys(range(2014, 2025), 1),
+        2025: 31,
+        2026: 31,
+    }
     local = whole[whole["level"].isin(["prefecture", "county-level"])]
-    assert len(local) == 28
+    assert len(local) == 28 + 26 + 107 + 25  # local/, 深圳市, its districts, 驻马店市
     assert local.set_index("doc_id").loc["jiaxing_2022", "place"] == "嘉兴市"
 
 
@@ -250,7 +255,7 @@ def test_stata_panel_round_trips(measures, panel):
 
 def test_dtm_keeps_docvars_aligned(tokens):
     dtm = build_dtm(tokens, unit="report")
-    assert dtm.shape[0] == 143
+    assert dtm.shape[0] == 312
     lengths = tokens.assign(n=tokens["tokens"].map(len)).groupby("doc_id", sort=False)["n"].sum()
     assert (dtm.doc_lengths() == lengths.reindex(dtm.docvars["doc_id"]).to_numpy()).all()
     assert dtm.docvars.set_index("doc_id").loc["huzhou_2023", "year"] == 2023

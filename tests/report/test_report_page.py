@@ -138,7 +138,7 @@ def test_the_bundled_build_shows_every_report_figure_and_comparison(built):
     _, results = built
     page = (results.root / "report" / "index.html").read_text(encoding="utf-8")
     docs = results.documents()
-    assert len(docs) == 143
+    assert len(docs) == 312
     reports = page.split('id="reports"')[1].split("</table>")[0]
     assert reports.count("<tr>") == 1 + len(docs)  # header + one row per report
     for doc_id in docs["doc_id"]:

@@ -72,7 +72,7 @@ def test_corpus_filters_hold_and_docvars_stay_aligned(tokens):
 
 def test_units_and_place_names(tokens, cfg):
     reports = make_units(tokens, "report")
-    assert len(reports) == 143
+    assert len(reports) == 312
     assert reports["tokens"].map(len).sum() == tokens["tokens"].map(len).sum()
     sections = make_units(tokens, "section")
     assert len(sections) == len(tokens[["doc_id", "section"]].drop_duplicates())
@@ -242,7 +242,7 @@ def test_tables_follow_the_contract(small_runs, tokens):
     assert (terms.groupby("topic")["prob"].apply(lambda p: p.is_monotonic_decreasing)).all()
     doc_topics = pd.read_parquet(out / "doc_topics.parquet")
     cols = [f"topic_{t}" for t in range(k)]
-    assert len(doc_topics) == 143
+    assert len(doc_topics) == 312
     np.testing.assert_allclose(doc_topics[cols].sum(axis=1), 1.0)
     years = tokens.groupby("doc_id")["year"].first()
     assert (
