@@ -163,7 +163,7 @@ def test_local_reports_only(local):
     corpus, _, result = local
     assert len(corpus.documents) == 28
     index = result.tables["keyness/index.csv"].set_index("comparison")
-    loc = META[META["level"].isin(["prefecture", "county-level"])]
+    loc = META[META["source_file"].str.startswith("local/")]
     n_zj = int((loc["province"] == "浙江省").sum())
     assert index.loc["zhejiang_local_vs_other_local", "n_target_docs"] == n_zj
     assert index.loc["zhejiang_local_vs_other_local", "n_reference_docs"] == len(loc) - n_zj
