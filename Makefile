@@ -37,7 +37,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # The notebooks run top to bottom on the results of the small config tests/fast.toml
-# (built here with the same file targets, under build/fast/).
+# (built here with the same file targets, under build/fast/). pytest reuses that build as its
+# session build of the bundled corpus (POLICYSHIFT_TEST_BUILD, see tests/conftest.py), so it is
+# made once.
 FAST := tests/fast.toml
 
 # The report page is tested in headless Chromium from Debian's packages (tests/report/): installed
@@ -53,9 +55,9 @@ chromium:
 	  fi; }
 
 test: lint chromium
-	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory all RESULTS=build/fast CONFIG=$(FAST)
 	$(PS) lexicon-check --results build/fast --config $(FAST)
+	POLICYSHIFT_TEST_BUILD=build/fast $(BIN)/python -m pytest
 	POLICYSHIFT_CONFIG=$(CURDIR)/$(FAST) POLICYSHIFT_QUIET=1 $(BIN)/python -m pytest --nbmake notebooks -p no:cacheprovider
 
 bench: $(STAMP)

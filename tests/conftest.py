@@ -1,4 +1,5 @@
-"""Shared fixtures: the bundled corpus ingested once per test session into a temporary folder."""
+"""Shared fixtures: the bundled corpus ingested once per test session into a temporary folder,
+and one complete build of it with the fast test config (``fast_build``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ import pytest
 
 from analysis import config as config_mod
 from analysis.corpus import Corpus, ingest
+from analysis.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
+FAST = ROOT / "tests" / "fast.toml"
+# A results folder of tests/fast.toml to reuse as ``fast_build`` (relative to the repo root):
+# `make test` builds build/fast for the notebooks before pytest and passes it here.
+BUILD_ENV = "POLICYSHIFT_TEST_BUILD"
 os.environ.setdefault("POLICYSHIFT_QUIET", "1")
 
 
@@ -57,9 +63,35 @@ def tokens(cfg, ingested, results_dir) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def measures(cfg, tokens, results_dir) -> Path:
-    """``<results_dir>/tables`` built by the measures stage on the bundled corpus."""
-    from analysis.measures import build_measures
+def measures(fast_build) -> Path:
+    """``tables/`` built by the measures stage on the bundled corpus: those of ``fast_build``
+    (tests/fast.toml: 200 bootstrap replicates instead of 1000; no check on the tables depends
+    on their number), beside its ``corpus/`` and ``tokens/``."""
+    return fast_build.tables_dir
 
-    build_measures(cfg, results=results_dir)
-    return results_dir / "tables"
+
+@pytest.fixture(scope="session")
+def fast_config() -> config_mod.Config:
+    """The fast test config, tests/fast.toml (params.toml with a small topic grid and fewer
+    bootstrap replicates)."""
+    return config_mod.load(FAST)
+
+
+@pytest.fixture(scope="session")
+def fast_build(fast_config, tmp_path_factory) -> Results:
+    """Every stage and the report page run on the bundled corpus with tests/fast.toml, once a
+    session; tests only read it.
+
+    The folder is ``$POLICYSHIFT_TEST_BUILD`` when set (`make test` sets build/fast, which it
+    has just built with the same config for the notebooks, so every stage is up to date here and
+    nothing is computed twice), else a temporary one. Either way each stage runs unless its stamp
+    says it is up to date, so a stale folder is brought up to date first.
+    """
+    from analysis.pipeline import run_all
+
+    given = os.environ.get(BUILD_ENV)
+    folder = ROOT / given if given else tmp_path_factory.mktemp("fast_build")
+    results = Results(folder, figures=folder / "figures")
+    outcomes = run_all(fast_config, results)
+    assert [o.failed for o in outcomes if o.failed] == []
+    return results

@@ -435,10 +435,10 @@ def test_cli_keyness_and_kwic_write_csv(measures, tmp_path, capsys):
     assert cli.main(["kwic", "碳达峰", "--where", "nope == 1", "--results", results]) == 2
 
 
-def test_measures_are_deterministic(cfg, measures, tmp_path):
+def test_measures_are_deterministic(fast_config, measures, tmp_path):
     for stage in ("corpus", "tokens"):
         shutil.copytree(measures.parent / stage, tmp_path / stage)
-    build_measures(cfg, results=tmp_path)
+    build_measures(fast_config, results=tmp_path)  # the config ``measures`` was built with
     for path in sorted(measures.rglob("*")):
         if path.is_file():
             twin = tmp_path / "tables" / path.relative_to(measures)

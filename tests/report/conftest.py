@@ -1,10 +1,9 @@
-"""Results folders for the report tests: a small build of the bundled corpus (made once per
-session) and hand-made folders with hostile strings."""
+"""Results folders for the report tests: the session's fast build of the bundled corpus and
+hand-made folders with hostile strings."""
 
 from __future__ import annotations
 
 import io as stdio
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -13,39 +12,22 @@ from PIL import Image
 
 from analysis import config as config_mod
 from analysis import io
-from analysis.pipeline import run_all, run_report
 from analysis.results import Results
 from analysis.skips import Skip, skip_table
 
+# the repo root, as in tests/conftest.py: a test module's `from conftest import ROOT` may find
+# this module under the name ``conftest`` (the last conftest imported)
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_ID = "<script>alert('id')</script>"
 HOSTILE_PLACE = '<img src=x onerror="alert(1)">市'
 
 
-def small_config(folder: Path) -> Path:
-    """``folder/config.toml``: the fast test config with a one-cell topic grid and small
-    figures (paths still relative to the repo root)."""
-    body = {
-        "figures": {"dpi": 60},
-        "topics": {"k_grid": [5], "seeds": [1], "passes": 1, "n_stability_seeds": 2, "n_boot": 20},
-    }
-    lines = [f"extends = {json.dumps((ROOT / 'tests' / 'fast.toml').as_posix())}"]
-    for name, values in body.items():
-        lines += [f"[{name}]", *(f"{k} = {json.dumps(v)}" for k, v in values.items())]
-    path = folder / "config.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> tuple[config_mod.Config, Results]:
-    """Every stage, then the report, run on the bundled corpus with the small config."""
-    folder = tmp_path_factory.mktemp("report_build")
-    cfg = config_mod.load(small_config(folder))
-    results = Results(folder / "results", figures=folder / "results" / "figures")
-    run_all(cfg, results)
-    run_report(cfg, results)
-    return cfg, results
+def built(fast_config, fast_build) -> tuple[config_mod.Config, Results]:
+    """Every stage, then the report, run on the bundled corpus with tests/fast.toml: the
+    session's ``fast_build`` (tests/conftest.py), shared with the other tests that read a
+    complete build."""
+    return fast_config, fast_build
 
 
 def _png(colour: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> bytes:
