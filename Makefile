@@ -39,8 +39,11 @@ format: $(STAMP)
 # The notebooks run top to bottom on the results of the small config tests/fast.toml
 # (built here with the same file targets, under build/fast/). pytest reuses that build as its
 # session build of the bundled corpus (POLICYSHIFT_TEST_BUILD, see tests/conftest.py), so it is
-# made once.
+# made once, and runs in PYTEST_WORKERS processes (pytest-xdist; the tests of a module stay in
+# one worker, see tests/conftest.py).
 FAST := tests/fast.toml
+PYTEST_WORKERS ?= 2
+PYTEST_XDIST := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The report page is tested in headless Chromium from Debian's packages (tests/report/): installed
 # here when missing, as root (CI runs as root on a fresh machine); otherwise say how.
@@ -57,7 +60,7 @@ chromium:
 test: lint chromium
 	$(MAKE) --no-print-directory all RESULTS=build/fast CONFIG=$(FAST)
 	$(PS) lexicon-check --results build/fast --config $(FAST)
-	POLICYSHIFT_TEST_BUILD=build/fast $(BIN)/python -m pytest
+	POLICYSHIFT_TEST_BUILD=build/fast $(BIN)/python -m pytest $(PYTEST_XDIST)
 	POLICYSHIFT_CONFIG=$(CURDIR)/$(FAST) POLICYSHIFT_QUIET=1 $(BIN)/python -m pytest --nbmake notebooks -p no:cacheprovider
 
 bench: $(STAMP)

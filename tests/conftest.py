@@ -20,6 +20,22 @@ FAST = ROOT / "tests" / "fast.toml"
 # `make test` builds build/fast for the notebooks before pytest and passes it here.
 BUILD_ENV = "POLICYSHIFT_TEST_BUILD"
 os.environ.setdefault("POLICYSHIFT_QUIET", "1")
+# `make test` runs pytest in two workers with ``--dist loadfile`` (pytest-xdist): the tests of a
+# module stay in one worker, so a module-scoped fixture (a sub-corpus run, a results folder) is
+# made once. (``--dist loadgroup`` would also keep the session builds of the bundled corpus in one
+# worker, but xdist 3.8 marks the groups in ``item._nodeid``, which pytest 9.2 no longer reads, so
+# its groups are silently ignored; so each worker that needs ``ingested`` ingests it itself, about
+# half a minute.) The costliest modules, as measured, are handed out first so
+# that none starts last; the others follow in collection order (--no-loadscope-reorder).
+FIRST_MODULES = ("tests/test_pipeline.py", "tests/test_any_corpus.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker (the workers collect), the tests of :data:`FIRST_MODULES` first (a
+    stable sort: the order within each module is kept). Nothing changes without xdist."""
+    if hasattr(config, "workerinput"):
+        rank = {m: i for i, m in enumerate(FIRST_MODULES)}
+        items.sort(key=lambda item: rank.get(item.path.relative_to(ROOT).as_posix(), len(rank)))
 
 
 @pytest.fixture(scope="session")
@@ -63,11 +79,17 @@ def tokens(cfg, ingested, results_dir) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def measures(fast_build) -> Path:
-    """``tables/`` built by the measures stage on the bundled corpus: those of ``fast_build``
-    (tests/fast.toml: 200 bootstrap replicates instead of 1000; no check on the tables depends
-    on their number), beside its ``corpus/`` and ``tokens/``."""
-    return fast_build.tables_dir
+def measures(fast_config, fast_results) -> Path:
+    """``tables/`` built by the measures stage on the bundled corpus, in the folder of
+    ``fast_build`` (tests/fast.toml: 200 bootstrap replicates instead of 1000; no check on the
+    tables depends on their number), beside its ``corpus/`` and ``tokens/``. Only the stages up
+    to measures run here (each unless up to date), so a module that needs no more waits for no
+    more."""
+    from analysis.pipeline import run_ingest, run_measures, run_tokens
+
+    for step in (run_ingest, run_tokens, run_measures):
+        step(fast_config, fast_results)
+    return fast_results.tables_dir
 
 
 @pytest.fixture(scope="session")
@@ -78,20 +100,23 @@ def fast_config() -> config_mod.Config:
 
 
 @pytest.fixture(scope="session")
-def fast_build(fast_config, tmp_path_factory) -> Results:
-    """Every stage and the report page run on the bundled corpus with tests/fast.toml, once a
-    session; tests only read it.
-
-    The folder is ``$POLICYSHIFT_TEST_BUILD`` when set (`make test` sets build/fast, which it
-    has just built with the same config for the notebooks, so every stage is up to date here and
-    nothing is computed twice), else a temporary one. Either way each stage runs unless its stamp
-    says it is up to date, so a stale folder is brought up to date first.
-    """
-    from analysis.pipeline import run_all
-
+def fast_results(tmp_path_factory) -> Results:
+    """The folder of ``fast_build``: ``$POLICYSHIFT_TEST_BUILD`` when set (relative to the repo
+    root; `make test` sets build/fast, which it has just built with tests/fast.toml for the
+    notebooks, so every stage is up to date here and nothing is computed twice), else a
+    temporary one."""
     given = os.environ.get(BUILD_ENV)
     folder = ROOT / given if given else tmp_path_factory.mktemp("fast_build")
-    results = Results(folder, figures=folder / "figures")
-    outcomes = run_all(fast_config, results)
+    return Results(folder, figures=folder / "figures")
+
+
+@pytest.fixture(scope="session")
+def fast_build(fast_config, fast_results) -> Results:
+    """Every stage and the report page run on the bundled corpus with tests/fast.toml, once a
+    session (each stage unless its stamp says it is up to date, so a stale folder is brought up
+    to date first); tests only read it."""
+    from analysis.pipeline import run_all
+
+    outcomes = run_all(fast_config, fast_results)
     assert [o.failed for o in outcomes if o.failed] == []
-    return results
+    return fast_results
