@@ -17,6 +17,8 @@ DOCVARS = pd.DataFrame(
         "section": ["review", "plan", "plan", "other", "review"],
         "doc_type": ["work_report", "work_report", "other", "work_report", "work_report"],
         "collection": ["bundled", "bundled", "bundled", "mine", "bundled"],
+        "place": ["浙江省", "全国", "嘉兴市", "深圳市", "罗湖区"],
+        "prefecture": [None, None, "嘉兴市", "深圳市", "深圳市"],
     }
 )
 

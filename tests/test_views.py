@@ -12,8 +12,9 @@ SHENZHEN = "place == '深圳市'"
 
 
 @pytest.fixture(scope="module")
-def v(cfg, measures, results_dir) -> Views:
-    return Views(cfg, results_dir)
+def v(fast_config, measures) -> Views:
+    """Views of the tables the ``measures`` fixture built (tests/fast.toml, bundled corpus)."""
+    return Views(fast_config, measures.parent)
 
 
 def test_term_counts_of_a_place(v):
