@@ -124,3 +124,10 @@ def concept_label(
 def wrap_label(text: str, width: int) -> str:
     """``text`` wrapped at spaces to lines of at most ``width`` characters (words never broken)."""
     return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
+
+
+def title_lines(
+    fig: Figure, lines: Sequence[str], *, width: int = 160, fontsize: float = 9
+) -> None:
+    """The figure title: each of ``lines`` wrapped to ``width`` characters, one under another."""
+    fig.suptitle("\n".join(wrap_label(line, width) for line in lines), fontsize=fontsize)

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, wrap_label
+from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, title_lines, wrap_label
 from analysis.figures.draw import LEVEL_COLORS, TARGET_COLOR, panel_grid, series_band
 from analysis.figures.emphasis import CONCEPTS, read_concepts
 from analysis.figures.series import (
@@ -126,20 +126,15 @@ def make(results: Path, cfg: Config) -> Figure:
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
     names = [p.city for p in left_out] + unpaired
     width = int(fig.get_figwidth() * 15)  # characters per title line at this size
-    fig.suptitle(
-        "\n".join(
-            wrap_label(line, width)
-            for line in (
-                f"City vs national: {len(concepts)} concept(s) in {len(shown)} city series and "
-                "the national work reports of the same years",
-                "rate per 10,000 characters pooled over a year's reports, 95% paragraph-bootstrap "
-                "band; only years with reports in both series (gaps = a year missing from either)",
-                *([f"not drawn: {', '.join(names)}"] if names else []),
-                *([f"{UNKNOWN} (left out): {', '.join(unknown)}"] if unknown else []),
-            )
-        ),
-        fontsize=8.5,
+    lines = (
+        f"City vs national: {len(concepts)} concept(s) in {len(shown)} city series and "
+        "the national work reports of the same years",
+        "rate per 10,000 characters pooled over a year's reports, 95% paragraph-bootstrap "
+        "band; only years with reports in both series (gaps = a year missing from either)",
+        *([f"not drawn: {', '.join(names)}"] if names else []),
+        *([f"{UNKNOWN} (left out): {', '.join(unknown)}"] if unknown else []),
     )
+    title_lines(fig, lines, width=width, fontsize=8.5)
     return fig
 
 

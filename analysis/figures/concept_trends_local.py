@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, wrap_label
+from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, title_lines
 from analysis.figures.draw import LINE_COLORS, mark_years, panel_grid, series_band
 from analysis.figures.emphasis import CONCEPTS, read_concepts
 from analysis.figures.series import YEAR_SERIES, read_series, selected_concepts, series_order
@@ -114,7 +114,7 @@ def make(results: Path, cfg: Config) -> Figure:
         *([f"not in this corpus ({SETTING}): {', '.join(missing)}"] if missing else []),
         *([f"dotted: {marks}"] if marks else []),
     )
-    fig.suptitle("\n".join(wrap_label(line, 160) for line in lines), fontsize=9)
+    title_lines(fig, lines)
     return fig
 
 

@@ -27,7 +27,7 @@ from analysis.figures.base import (
     FigureSpec,
     concept_label,
     read_table,
-    wrap_label,
+    title_lines,
 )
 from analysis.figures.draw import heatmap, panel_grid
 from analysis.figures.emphasis import CONCEPTS, PANEL, PANEL_COLUMNS, read_concepts
@@ -188,7 +188,7 @@ def make(results: Path, cfg: Config) -> Figure:
         "district-years), not a report to a people's congress",
         *([f"{UNKNOWN} (left out): {', '.join(unknown)}"] if unknown else []),
     )
-    fig.suptitle("\n".join(wrap_label(line, 160) for line in lines), fontsize=8.5)
+    title_lines(fig, lines, fontsize=8.5)
     return fig
 
 
