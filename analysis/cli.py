@@ -128,10 +128,27 @@ def cmd_measures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _conditions_parse(command: str, conditions: list[str]) -> bool:
+    """Check docvar conditions against the grammar before anything is read (``"rest"`` is the
+    keyness reference keyword); print the first error and return False if one fails."""
+    from analysis.conditions import ConditionError, parse
+
+    try:
+        for condition in conditions:
+            if condition.strip() != "rest":
+                parse(condition)
+    except ConditionError as exc:
+        print(f"policyshift {command}: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_keyness(args: argparse.Namespace) -> int:
     """Keyness of the --target documents against the --reference documents."""
     from analysis.measures.keyness import keyness
 
+    if not _conditions_parse("keyness", [args.target, args.reference]):
+        return 2
     _, results = _setup(args)
     try:
         table = keyness(results.dtm(args.unit), args.target, args.reference)
@@ -157,6 +174,8 @@ def cmd_kwic(args: argparse.Namespace) -> int:
     from analysis.measures.concepts import ConceptMatcher, load_concepts
     from analysis.measures.kwic import KWIC_COLUMNS, kwic
 
+    if args.where is not None and not _conditions_parse("kwic", [args.where]):
+        return 2
     cfg, results = _setup(args)
     paragraphs = results.paragraphs()
     terms = load_concepts(cfg.path(cfg.measures.concepts)).terms["term"].tolist()
@@ -364,8 +383,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     _common(sub.add_parser("measures", help=COMMANDS["measures"][1]), stage=True)
     p = sub.add_parser("keyness", help=COMMANDS["keyness"][1])
-    p.add_argument("--target", required=True, metavar="COND", help="pandas query over docvars")
-    p.add_argument("--reference", required=True, metavar="COND", help='pandas query, or "rest"')
+    p.add_argument(
+        "--target",
+        required=True,
+        metavar="COND",
+        help="docvar condition, e.g. \"level == 'province' and year >= 2020\"",
+    )
+    p.add_argument("--reference", required=True, metavar="COND", help='docvar condition, or "rest"')
     p.add_argument("--unit", choices=["report", "paragraph"], default="report")
     p.add_argument("--out", metavar="FILE.csv", type=Path, help="write the whole table")
     p.add_argument("--top", type=int, default=15, help="terms printed per direction")
@@ -373,7 +397,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kwic", help=COMMANDS["kwic"][1])
     p.add_argument("term", help="the string searched (plain text, not a pattern)")
     p.add_argument("--window", type=int, metavar="N", help="characters each side (default 20)")
-    p.add_argument("--where", metavar="COND", help="pandas query over paragraph docvars")
+    p.add_argument(
+        "--where",
+        metavar="COND",
+        help="docvar condition over paragraphs, e.g. \"section == 'plan'\"",
+    )
     p.add_argument("--out", metavar="FILE.csv", type=Path, help="write the rows as CSV")
     _common(p)
     _common(sub.add_parser("topics", help=COMMANDS["topics"][1]), stage=True)

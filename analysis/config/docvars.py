@@ -1,23 +1,18 @@
 """The docvars a config names, checked against the columns of a corpus: :func:`check_docvars`.
 
-:func:`condition_names` reads the column names out of a pandas query condition (a keyness
-comparison's ``target`` or ``reference``).
+:func:`condition_names` reads the docvar names out of a condition (a keyness comparison's
+``target`` or ``reference``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from analysis.conditions import parse as parse_condition
 from analysis.config.messages import ConfigError, _display, _line, _suggest
 from analysis.config.sections import Config
 
-_STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
-_BACKTICKED = re.compile(r"`([^`]+)`")
-# An identifier not part of a number (2e5), an attribute (.str) or a local (@x), not called.
-_IDENTIFIER = re.compile(r"(?<![\w.@])([^\W\d]\w*)\b(?!\s*\()")
-_QUERY_WORDS = frozenset({"and", "or", "not", "in", "is", "True", "False", "None"})
 # Columns of the paragraph unit that reports (and report-unit comparisons) do not have.
 _PARAGRAPH_ONLY = ("paragraph", "section")
 # Columns of the corpus tables that are data, not docvars.
@@ -25,17 +20,10 @@ _PAYLOAD = ("text", "tokens")
 
 
 def condition_names(condition: str) -> tuple[str, ...]:
-    """The column names a pandas query ``condition`` refers to, in order of appearance.
-
-    Conservative: string literals, numbers, the keywords ``and or not in is``, ``True``,
-    ``False``, ``None``, ``@locals``, attributes (``x.str``) and called names are skipped;
-    ```backticked names``` are kept whole.
-    """
-    text = _STRING_LITERAL.sub(" ", condition)
-    names = _BACKTICKED.findall(text)
-    text = _BACKTICKED.sub(" ", text)
-    names += [n for n in _IDENTIFIER.findall(text) if n not in _QUERY_WORDS]
-    return tuple(dict.fromkeys(names))
+    """The docvar names a ``condition`` refers to, in order of first appearance (read by the
+    parser of :mod:`analysis.conditions`; raises its ``ConditionError`` for a condition outside
+    the grammar)."""
+    return parse_condition(condition).names
 
 
 def check_docvars(

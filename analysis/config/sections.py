@@ -259,8 +259,9 @@ class MeasuresConfig:
         "section",
         "doc_type",
     )
-    # Keyness comparisons: id, label, target and reference (pandas query over the unit's
-    # docvars; reference "rest" = all other documents), unit "report" or "paragraph".
+    # Keyness comparisons: id, label, target and reference (docvar conditions over the unit's
+    # docvars, README "Conditions"; reference "rest" = all other documents), unit "report" or
+    # "paragraph".
     comparisons: tuple[Comparison, ...] = DEFAULT_COMPARISONS
     # Each value of this docvar against the rest (reports with the docvar set); "" = none.
     one_vs_rest: Annotated[str, StringConstraints(strict=True, pattern=r"^$|" + _NAME_PATTERN)] = (

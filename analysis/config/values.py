@@ -22,9 +22,13 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 from pydantic.dataclasses import dataclass
+
+from analysis.conditions import ConditionError
+from analysis.conditions import parse as parse_condition
 
 
 class _Located(ValueError):
@@ -95,24 +99,48 @@ def _unique(values: Sequence[Any], what: str = "") -> None:
         seen[value] = i
 
 
+ConditionText = Annotated[
+    str,
+    StringConstraints(strict=True, min_length=1),
+    _Hint(
+        "a docvar condition: names, literals, == != < <= > >=, in [...], and/or/not "
+        "(README, Conditions)"
+    ),
+]
+
+
 @dataclass(frozen=True, config=_SECTION, kw_only=True)
 class Comparison:
     """One keyness comparison of ``[[measures.comparisons]]``.
 
-    ``target`` and ``reference`` are pandas query conditions over the docvars of ``unit``;
+    ``target`` and ``reference`` are docvar conditions (:mod:`analysis.conditions`, the syntax of
+    a pandas query without its code) over the docvars of ``unit``, checked when the config is read;
     ``reference = "rest"`` means every other document. ``id`` names the output file
     ``tables/keyness/<id>.csv``; an empty ``label`` becomes the id.
     """
 
     id: SafeId
     label: Str = ""
-    target: NonEmpty
-    reference: NonEmpty
+    target: ConditionText
+    reference: ConditionText
     unit: Literal["report", "paragraph"] = "report"
 
     def __post_init__(self) -> None:
         if not self.label:
             object.__setattr__(self, "label", self.id)
+
+    @field_validator("target", "reference")
+    @classmethod
+    def _in_the_grammar(cls, value: str, info: ValidationInfo) -> str:
+        """A condition is parsed (never evaluated) when the config is read: one outside the
+        grammar of :mod:`analysis.conditions` is an error naming its key."""
+        if info.field_name == "reference" and value.strip() == "rest":
+            return value
+        try:
+            parse_condition(value)
+        except ConditionError as exc:
+            raise ValueError(exc.what) from None
+        return value
 
 
 _SUBSETS = ("all", "national", "subnational")

@@ -115,7 +115,7 @@ def keyness(
     dtm : Dtm
         Counts at the unit the conditions refer to (reports, or paragraphs for ``section``).
     target, reference : str
-        pandas query conditions over ``dtm.docvars``, e.g. ``"province == '浙江省'"``; the
+        docvar conditions (:mod:`analysis.conditions`) over ``dtm.docvars``, e.g. ``"province == '浙江省'"``; the
         reference may be ``"rest"`` for every document outside the target.
     drop_placeholders : bool
         Leave out the number placeholders ``<num>``, ``<pct>``, ``<year>``

@@ -33,7 +33,7 @@ def kwic(
     window : int
         Characters of context on each side, within the paragraph.
     where : str, optional
-        pandas query condition over the paragraph docvars (e.g. ``"level == 'national'"``).
+        docvar condition (:mod:`analysis.conditions`) over the paragraph docvars (e.g. ``"level == 'national'"``).
     matcher : ConceptMatcher, optional
         Adds ``in_term`` (see the module docstring).
 
