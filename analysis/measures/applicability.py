@@ -19,12 +19,14 @@ default), so the same corpus always gives the same tables whatever the config as
 A derived comparison that selects the same documents on both sides as an earlier one (a
 configured comparison first) is not repeated: it is listed as skipped with the id it
 duplicates. Ids are sanitized (:func:`safe_part`): letters, digits and ``_ . -`` only, so a
-collection or a value such as 深圳市 never becomes a path; a value with other characters is
-named by its position among the sorted values instead.
+collection or a value such as 深圳市 or ``../x`` never becomes a path; a value with other
+characters (or longer than 64) is named by a hash of its text instead (``v1b2c3d4e``), the same in
+every corpus, and ``keyness/index.csv`` maps each id to its ``file`` and its value.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ DERIVED_DOCVARS = ("level", "region", "province", "doc_type", "collection", "pla
 #: A derived one-vs-rest docvar with more values than this is skipped (too many tables).
 MAX_ONE_VS_REST = 12
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+#: Longest docvar value kept as it is in an id (a file name must stay under 255 bytes).
+MAX_PART = 64
 
 Origin = Literal["config", "derived"]
 
@@ -61,13 +65,16 @@ def comparison_setting(cid: str) -> str:
     return f'[[measures.comparisons]] id = "{cid}"'
 
 
-def safe_part(value: object, index: int) -> str:
-    """``value`` as a piece of an id when it is made of letters, digits and ``_ . -`` only (not
-    starting with ``.`` or ``-``), else ``v<index>`` (its position among the sorted values)."""
+def safe_part(value: object) -> str:
+    """``value`` as a piece of an id, and so of a file name: the value itself when it is made of
+    letters, digits and ``_ . -`` only (not starting with ``.`` or ``-``, at most
+    :data:`MAX_PART` characters), else ``v`` and the first 8 hex digits of the SHA-1 of its
+    UTF-8 text. The same value gives the same piece in every corpus; ``keyness/index.csv``
+    records the value (``target``, ``label``) beside the ``file`` it names."""
     text = str(value)
-    if text and not _UNSAFE.search(text) and text[0] not in ".-":
+    if text and len(text) <= MAX_PART and not _UNSAFE.search(text) and text[0] not in ".-":
         return text
-    return f"v{index}"
+    return "v" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
 
 def present(values: pd.Series) -> np.ndarray:
@@ -82,7 +89,7 @@ def distinct(values: pd.Series) -> list:
     return sorted(set(kept.tolist()), key=str)
 
 
-def _quote(value: object) -> str:
+def quote(value: object) -> str:
     """A literal for a condition: numbers as they are, strings quoted."""
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return str(int(value))
@@ -119,7 +126,6 @@ def early_late(reports: pd.DataFrame) -> list[Comparison]:
     keys = ["collection", "level", "doc_type"]
     have = reports[[*keys, "year"]].copy()
     have = have[np.logical_and.reduce([present(have[c]) for c in [*keys, "year"]])]
-    positions = {c: {v: i for i, v in enumerate(distinct(reports[c]))} for c in keys}
     for key, grp in have.groupby(keys, sort=True):
         years = sorted({int(y) for y in grp["year"]})
         if len(years) < 2:
@@ -127,8 +133,8 @@ def early_late(reports: pd.DataFrame) -> list[Comparison]:
         median = float(np.median(years))
         early = [y for y in years if y <= median]
         late = [y for y in years if y > median]
-        where = " and ".join(f"{c} == {_quote(v)}" for c, v in zip(keys, key, strict=True))
-        prefix = ".".join(safe_part(v, positions[c][v]) for c, v in zip(keys, key, strict=True))
+        where = " and ".join(f"{c} == {quote(v)}" for c, v in zip(keys, key, strict=True))
+        prefix = ".".join(safe_part(v) for v in key)
         span = [f"{p[0]}_{p[-1]}" if p[0] != p[-1] else f"{p[0]}" for p in (late, early)]
         shown = [s.replace("_", "-") for s in span]
         out.append(
@@ -147,13 +153,13 @@ def review_plan(paragraphs: pd.DataFrame) -> list[Comparison]:
     """Review vs plan paragraphs within each collection that has both sections."""
     out = []
     names = distinct(paragraphs["collection"])
-    for i, name in enumerate(names):
+    for name in names:
         sections = set(paragraphs.loc[paragraphs["collection"] == name, "section"])
         if {"review", "plan"} <= sections:
-            where = f"collection == {_quote(name)}"
+            where = f"collection == {quote(name)}"
             out.append(
                 Comparison(
-                    id=f"{safe_part(name, i)}.review_vs_plan",
+                    id=f"{safe_part(name)}.review_vs_plan",
                     label=f"{name}: review of past work vs plans",
                     target=f"{where} and section == 'review'",
                     reference=f"{where} and section == 'plan'",

@@ -37,6 +37,7 @@ from analysis.measures.applicability import (
     one_vs_rest_docvars,
     plan_comparisons,
     present,
+    quote,
     safe_part,
 )
 from analysis.measures.concepts import (
@@ -307,6 +308,7 @@ INDEX_COLUMNS = [
     "target_total",
     "reference_total",
     "origin",
+    "file",
 ]
 
 
@@ -339,6 +341,18 @@ def keyness_tables(
     index: list[dict] = []
     skips: list[Skip] = []
     seen: dict[tuple[str, bytes, bytes], str] = {}
+
+    def add(cid: str, table: pd.DataFrame, row: dict, setting: str = "") -> None:
+        """Keep a table under a new id; an id taken (a derived one-vs-rest id equal to a
+        configured id) is a skip naming the comparison that holds it, never an overwrite."""
+        if cid in tables:
+            holder = next(r["label"] for r in index if r["comparison"] == cid)
+            why = f"its id is already that of the comparison {holder!r}"
+            skips.append(Skip(STAGE, f"keyness/{cid}", why, setting))
+            return
+        tables[cid] = table
+        index.append({**row, "comparison": cid, "file": f"keyness/{cid}.csv"})
+
     planned = plan_comparisons(comparisons, dtms, derived=derived)
     by_docvar, gone = one_vs_rest_docvars(dtms["report"].docvars, one_vs_rest_by, derived=derived)
     skips += gone
@@ -358,35 +372,32 @@ def keyness_tables(
                 continue
             seen.setdefault(key, comp.id)
             table = keyness_masks(dtms[comp.unit], t, r)
-            tables[comp.id] = table
             info = {"label": comp.label, "target": comp.target, "reference": comp.reference}
-            row = _index_row(table, int(t.sum()), int(r.sum()), comparison=comp.id, **info)
-            index.append({**row, "unit": comp.unit, "origin": origin})
+            row = _index_row(table, int(t.sum()), int(r.sum()), **info)
+            add(comp.id, table, {**row, "unit": comp.unit, "origin": origin}, setting)
         for by in (name for name, o in by_docvar if o == origin):
-            tables_by, rows = _one_vs_rest(dtms["report"], by, origin)
-            tables.update(tables_by)
-            index += rows
+            for cid, table, row in _one_vs_rest(dtms["report"], by):
+                add(cid, table, {**row, "unit": "report", "origin": origin})
     return tables, pd.DataFrame(index, columns=INDEX_COLUMNS), skips
 
 
-def _one_vs_rest(report: Dtm, by: str, origin: str) -> tuple[dict[str, pd.DataFrame], list[dict]]:
-    """The tables ``<by>_<value>_vs_rest`` (value sanitized, :func:`safe_part`) and their
-    index rows."""
-    tables, rows = {}, []
+def _one_vs_rest(report: Dtm, by: str) -> list[tuple[str, pd.DataFrame, dict]]:
+    """``(id, table, index row)`` of each value of ``by`` against the other reports with a
+    value; the id is ``<by>_<value>_vs_rest`` with the value sanitized (:func:`safe_part`), the
+    value itself is in the row's ``label`` and ``target`` (a condition that selects it)."""
+    out = []
     vals = report.docvars[by].astype(object).astype(str)
     n_set = int(present(report.docvars[by]).sum())
-    for i, (value, table) in enumerate(one_vs_rest(report, by).items()):
-        cid = f"{by}_{safe_part(value, i)}_vs_rest"
-        tables[cid] = table
+    for value, table in one_vs_rest(report, by).items():
         n_target = int((vals == value).sum())
         info = {
             "label": f"{by} = {value} vs other reports with a {by}",
-            "target": f"{by} == '{value}'",
-            "reference": f"{by} != '{value}' (and set)",
+            "target": f"{by} == {quote(value)}",
+            "reference": f"{by} != {quote(value)} (and set)",
         }
-        row = _index_row(table, n_target, n_set - n_target, comparison=cid, **info)
-        rows.append({**row, "unit": "report", "origin": origin})
-    return tables, rows
+        row = _index_row(table, n_target, n_set - n_target, **info)
+        out.append((f"{by}_{safe_part(value)}_vs_rest", table, row))
+    return out
 
 
 STAGE_CODE = (

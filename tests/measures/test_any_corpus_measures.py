@@ -4,6 +4,8 @@ with its reason, what applies runs, and adding a folder leaves every bundled tab
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -233,6 +235,11 @@ def test_topics_too_few_units_skip_instead_of_crashing(one_report, cfg):
 
 
 def test_safe_ids():
-    assert safe_part("east", 3) == "east"
-    assert safe_part("深圳市", 3) == "v3"
-    assert safe_part("../x", 0) == "v0" and safe_part(".hidden", 1) == "v1"
+    assert safe_part("east") == "east" and safe_part("county-level") == "county-level"
+    # 深圳市 in UTF-8, SHA-1: echo -n 深圳市 | sha1sum
+    assert safe_part("深圳市") == "v" + hashlib.sha1("深圳市".encode()).hexdigest()[:8]
+    hostile = ["../x", ".hidden", "-rf", "a/b", "a\nb", "x" * 65, "", "深圳市", "深圳"]
+    parts = [safe_part(v) for v in hostile]
+    assert all(re.fullmatch(r"v[0-9a-f]{8}", p) for p in parts)
+    assert len(set(parts)) == len(parts)  # distinct values, distinct names
+    assert safe_part("x" * 64) == "x" * 64
