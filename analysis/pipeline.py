@@ -125,6 +125,7 @@ def run_ingest(
     from analysis.corpus.ingest import (
         check_accepted,
         check_metadata_paths,
+        check_metadata_tables,
         compute_corpus,
         ingest_sources,
         plan_ingest,
@@ -166,9 +167,12 @@ def run_ingest(
         force=force,
     )
     template = results.corpus_dir / TEMPLATE
-    if strict_metadata and outcome.status == "up to date" and template.is_file():
-        check_metadata(results.table(f"corpus/{TEMPLATE}"))
-    check_accepted(results.table("corpus/ingest_report.csv"), results)
+    report = results.table("corpus/ingest_report.csv")
+    if strict_metadata and outcome.status == "up to date":
+        check_metadata_tables(report)
+        if template.is_file():
+            check_metadata(results.table(f"corpus/{TEMPLATE}"))
+    check_accepted(report, results)
     return outcome
 
 

@@ -312,6 +312,15 @@ def check_rejections(report: pd.DataFrame) -> None:
         )
 
 
+def check_metadata_tables(report: pd.DataFrame) -> None:
+    """Raise :class:`MetadataError` naming every metadata table warning of an ingest report
+    (unknown columns, rows that match no report), for ``strict_metadata``."""
+    bad = report[report["status"] == WARNING]
+    if len(bad):
+        lines = [f"{f}: {r}" for f, r in zip(bad["file"], bad["reason"], strict=True)]
+        raise MetadataError("metadata tables (--strict-metadata): " + "; ".join(lines))
+
+
 def check_accepted(report: pd.DataFrame, results: Results) -> None:
     """Raise :class:`NoReports` (one line) when no input of ``report`` gave a report."""
     if not (pd.to_numeric(report["reports"], errors="coerce").fillna(0) > 0).any():
@@ -406,10 +415,13 @@ def compute_corpus(
     used: set[tuple[int, int]] = set()
     for rep in reports:
         _attach_metadata(rep, tables, gazetteer, used)
-    notes = _metadata_notes(meta_paths, [t for t, _, _ in tables], used, files)
-    if strict_metadata and notes:
-        lines = [f"{_shown(p, config.root)}: {note}" for p, note in notes]
-        raise MetadataError("metadata tables (--strict-metadata): " + "; ".join(lines))
+    notes = [
+        {"file": _shown(p, config.root), "collection": "", "status": WARNING, "reports": 0}
+        | {"reason": note, "doc_ids": ""}
+        for p, note in _metadata_notes(meta_paths, [t for t, _, _ in tables], used, files)
+    ]
+    if strict_metadata:
+        check_metadata_tables(pd.DataFrame(notes, columns=["file", "status", "reason"]))
     _assign_ids(reports)
     documents, paragraphs = _tables(reports, restorations, config)
     template = metadata_template(documents)
@@ -423,12 +435,7 @@ def compute_corpus(
         row["doc_ids"] = " ".join(documents.loc[mine, "doc_id"])
         row["reason"] = row["reason"] or _duplicate_reason(documents[mine])
 
-    report_rows += [
-        {"file": _shown(p, config.root), "collection": "", "status": WARNING, "reports": 0}
-        | {"reason": note, "doc_ids": ""}
-        for p, note in notes
-    ]
-    report = pd.DataFrame(report_rows)
+    report = pd.DataFrame([*report_rows, *notes])
     for c in [c for c in report.columns if c == "bytes" or c.endswith("_bytes")]:
         report[c] = report[c].astype("Int64")  # integers, empty for a file not read
     rules = _rule_table(reports, documents)
