@@ -67,13 +67,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     _say(outcome)
     report = results.table("corpus/ingest_report.csv")
-    for r in report[report["status"] == "rejected"].itertuples():
-        print(f"  rejected {r.file}: {r.reason}", file=sys.stderr)
+    for r in report[report["status"].isin(["rejected", "skipped"])].itertuples():
+        print(f"  {r.status} {r.file}: {r.reason}", file=sys.stderr)
     if args.strict:
         try:
             check_rejections(report)
         except IngestFailed as exc:
-            print(f"policyshift ingest: rejected input (--strict): {exc}", file=sys.stderr)
+            print(f"policyshift ingest: input not ingested (--strict): {exc}", file=sys.stderr)
             return 1
     return 0
 
@@ -363,7 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CSV",
         help="metadata CSV over data/metadata.csv; repeat to layer, later ones win",
     )
-    p.add_argument("--strict", action="store_true", help="exit non-zero if any input is rejected")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 if any input is rejected or skipped (or a metadata table warned about)",
+    )
     p.add_argument(
         "--strict-metadata",
         action="store_true",
@@ -449,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     user's to fix (a bad config value, a metadata table, a missing stage output) prints
     ``policyshift <command>: <message>`` and returns 2; ``--debug`` shows the traceback instead.
     """
-    from analysis.corpus import MetadataError
+    from analysis.corpus import IngestFailed, MetadataError
     from analysis.results import ResultsError
 
     args = build_parser().parse_args(argv)
@@ -467,3 +471,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"policyshift {args.command}: {exc}", file=sys.stderr)
         return 2
+    except IngestFailed as exc:  # no report accepted (the ingest report says why)
+        if args.debug:
+            raise
+        print(f"policyshift {args.command}: {exc}", file=sys.stderr)
+        return 1

@@ -119,9 +119,13 @@ def run_ingest(
     gets the ``collection`` docvar (see :func:`analysis.corpus.ingest.collection_name`).
     Reports without a reliable year or place are warned about (stderr) and listed in
     ``corpus/metadata_template.csv``; ``strict_metadata`` raises
-    :class:`~analysis.corpus.metadata.MetadataIncomplete` instead, also when up to date."""
+    :class:`~analysis.corpus.metadata.MetadataIncomplete` instead, also when up to date. When
+    no input gave a report, :class:`~analysis.corpus.ingest.NoReports` is raised (after the
+    ingest report is written), also when up to date."""
     from analysis.corpus.ingest import (
+        check_accepted,
         check_metadata_paths,
+        check_metadata_tables,
         compute_corpus,
         ingest_sources,
         plan_ingest,
@@ -163,8 +167,12 @@ def run_ingest(
         force=force,
     )
     template = results.corpus_dir / TEMPLATE
-    if strict_metadata and outcome.status == "up to date" and template.is_file():
-        check_metadata(results.table(f"corpus/{TEMPLATE}"))
+    report = results.table("corpus/ingest_report.csv")
+    if strict_metadata and outcome.status == "up to date":
+        check_metadata_tables(report)
+        if template.is_file():
+            check_metadata(results.table(f"corpus/{TEMPLATE}"))
+    check_accepted(report, results)
     return outcome
 
 

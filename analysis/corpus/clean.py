@@ -90,7 +90,8 @@ def to_simplified(text: str, *, min_chars: int = 5) -> tuple[str, int, str]:
     A text is converted (wholly, by OpenCC) only when it has at least ``min_chars``
     traditional-only characters (outside GB2312, such as 們, 國, 經). Below that, characters
     OpenCC would change are either valid simplified text (乾 in 乾县, 薹 in 菜薹, 昇 in 昇腾) or
-    a stray form, and the text stays as it is. Returns ``(text, n_converted, found)`` where
+    a stray form, and the text stays as it is. A converted text then gets :func:`fix_zhe`
+    (著 -> 着 in 着力, 随着 ...; 显著 stays). Returns ``(text, n_converted, found)`` where
     ``found`` lists the distinct traditional-only characters seen (also when left alone).
     """
     converted = _t2s().convert(text)
@@ -104,8 +105,33 @@ def to_simplified(text: str, *, min_chars: int = 5) -> tuple[str, int, str]:
     found = "".join(sorted({text[i] for i in positions}))
     if len(positions) < min_chars:
         return text, 0, found
+    converted = fix_zhe(converted)
     n_changed = sum(a != b for a, b in zip(text, converted, strict=True))
     return converted, n_changed, found
+
+
+# OpenCC t2s keeps 著 everywhere, but simplified text writes 着 (zhuó, "apply"; zhe, the aspect
+# particle) in these words of the genre, and keeps 著 (zhù, "marked, write") in 显著, 著作, 著名,
+# 卓著, 土著, 编著 ... So after t2s, 著 becomes 着 in exactly these words (each written with 著):
+# 着力 (着力点), 着眼, 着重, 着手, 着想, 着落, 着实, 着陆, 着装, 着火, 着急, 着意, 着墨, 着笔, and
+# the particle after the verbs of the reports (沿着, 随着, 接着, 本着, 朝着, 向着, 为着, 意味着,
+# 标志着, 存在着, 进行着, 围绕着, 面临着, 肩负着, 发挥着, 关系着, 影响着, 看着, 穿着, 执着).
+_ZHE_WORDS = (
+    "著力", "著眼", "著重", "著手", "著想", "著落", "著实", "著陆", "著装", "著火", "著急",
+    "著意", "著墨", "著笔",
+    "沿著", "随著", "接著", "本著", "朝著", "向著", "为著", "意味著", "标志著", "存在著",
+    "进行著", "围绕著", "面临著", "肩负著", "发挥著", "关系著", "影响著", "看著", "穿著", "执著",
+)  # fmt: skip
+# not before 名 作 称 述 者 录: 向著名企业 is 向 + 著名 (famous), not 向着
+_ZHE_RE = re.compile(
+    "(?:" + "|".join(sorted(_ZHE_WORDS, key=len, reverse=True)) + ")(?![名作称述者录])"
+)
+
+
+def fix_zhe(text: str) -> str:
+    """``text`` (simplified by OpenCC t2s) with 著 written 着 in the words of ``_ZHE_WORDS``
+    (着力, 着眼, 随着 ...), the others (显著, 著作, 著名) left as they are; same length."""
+    return _ZHE_RE.sub(lambda m: m.group().replace("著", "着"), text)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ import pandas as pd
 
 from analysis import io, stamps
 from analysis.config import Config
-from analysis.corpus import clean, reference, restore, sections, split
+from analysis.corpus import clean, reference, restore, sections, split, walk
 from analysis.corpus.decode import DecodeError, decode_bytes
 from analysis.corpus.infer import infer_metadata, load_gazetteer, place_fields
 from analysis.corpus.metadata import (
@@ -41,10 +42,12 @@ from analysis.corpus.metadata import (
     TEMPLATE_COLUMNS,
     MetadataError,
     check_metadata,
-    match_row,
+    find_row,
     metadata_template,
     metadata_warnings,
     read_metadata,
+    row_values,
+    unknown_columns,
 )
 from analysis.corpus.report import render_report
 from analysis.progress import progress
@@ -99,33 +102,45 @@ class Corpus:
 
 
 class IngestFailed(RuntimeError):
-    """Raised by ``strict`` ingest when any input was rejected."""
+    """Raised by ``strict`` ingest when any input was rejected or skipped, or a metadata table
+    has unknown columns or rows that match no report."""
+
+
+class NoReports(IngestFailed):
+    """No report was accepted from the inputs (the ingest report is written all the same)."""
 
 
 def discover(paths: list[Path]) -> list[tuple[Path, str]]:
-    """Every file under ``paths`` as ``(path, name relative to the given root)``, sorted."""
-    return [(p, rel) for p, rel, _ in _discover(paths)]
+    """Every file under ``paths`` that ingest reads as ``(path, name relative to the given
+    root)``, sorted (the paths it skips or rejects unread are left out; see :func:`_discover`)."""
+    return [(e.path, e.name) for e, _ in _discover(paths) if not e.status]
 
 
-def _discover(paths: list[Path]) -> list[tuple[Path, str, Path]]:
-    """Every file under ``paths`` as ``(path, name, root)``, sorted; ``name`` is relative to the
-    root, or to the bundled ``data/raw`` for its files (so that a part of the bundled corpus,
-    e.g. ``data/raw/local``, keeps the names ``data/metadata.csv`` describes)."""
+def _discover(paths: list[Path]) -> list[tuple[walk.Entry, Path]]:
+    """Every path under ``paths`` as ``(entry, root)`` (:func:`analysis.corpus.walk.walk`:
+    files to read, and unreadable, looping, dangling or non-``.txt`` paths with the reason),
+    sorted; an entry's ``name`` is relative to the root, or to the bundled ``data/raw`` for its
+    files (so that a part of the bundled corpus, e.g. ``data/raw/local``, keeps the names
+    ``data/metadata.csv`` describes)."""
     bundled = reference.bundled_raw()
-    found: list[tuple[Path, str, Path]] = []
+    found: list[tuple[walk.Entry, Path]] = []
     for root in paths:
         # the root's place inside data/raw ("local", "" for data/raw itself), else None
-        prefix = root.resolve().relative_to(bundled) if _inside(root, bundled) else None
-        if root.is_dir():
-            base = Path() if prefix is None else prefix
-            found += [
-                (p, (base / p.relative_to(root)).as_posix(), root)
-                for p in sorted(root.rglob("*"))
-                if p.is_file()
-            ]
-        else:  # a file, or a missing path that ingest reports as "file not found"
-            found.append((root, root.name if prefix is None else prefix.as_posix(), root))
+        prefix = (
+            Path(os.path.realpath(root)).relative_to(bundled) if _inside(root, bundled) else None
+        )
+        entries = walk.walk(root)
+        if prefix is not None and root.is_dir():
+            entries = [replace(e, name=_under(prefix, e.name)) for e in entries]
+        elif prefix is not None:  # a bundled file given by itself
+            entries = [replace(e, name=prefix.as_posix()) for e in entries]
+        found += [(e, root) for e in entries]
     return found
+
+
+def _under(prefix: Path, name: str) -> str:
+    """``name`` (a folder's ends with ``/``) inside ``prefix``, POSIX."""
+    return (prefix / name).as_posix() + ("/" if name.endswith("/") else "")
 
 
 BUNDLED = "bundled"
@@ -133,7 +148,7 @@ _COLLECTION_RE = re.compile(r"[^\w.-]+")
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    resolved = path.resolve()
+    resolved = Path(os.path.realpath(path))  # realpath: a symlink loop is no error
     return resolved == folder or folder in resolved.parents
 
 
@@ -148,7 +163,7 @@ def collection_name(root: Path, name: str | None = None) -> str:
     if name is None:
         if _inside(root, reference.bundled_raw()):
             return BUNDLED
-        resolved = root.resolve()
+        resolved = Path(os.path.realpath(root))
         name = (resolved if root.is_dir() else resolved.parent).name
     clean_name = _COLLECTION_RE.sub("_", name).strip("._-")
     return clean_name or "user"
@@ -195,8 +210,13 @@ def plan_ingest(
     """The stamp an ingest of ``paths`` would write: every file it reads (raw files, metadata
     tables, gazetteer) with its sha256, the ``[ingest]`` settings, ``collection`` and the code."""
     roots, meta_paths, gazetteer = ingest_sources(paths, config, metadata)
-    files = [p for p, _ in discover(roots)]
+    found = _discover(roots)
+    files = [e.path for e, _ in found if not e.status]
     inputs = stamps.file_digests([*files, *meta_paths, gazetteer], config.root)
+    # a path not read (unreadable, a loop, not .txt) by what ingest says of it
+    inputs.update(
+        {f"{_shown(e.path, config.root)}\t{e.name}": e.reason for e, _ in found if e.status}
+    )
     inputs.update(reference.reference_digests(config))
     values = stamps.config_values(config, ["ingest"])
     values["collections"] = [collection_name(root, collection) for root in roots]
@@ -218,8 +238,9 @@ def ingest(
     ``paths`` default to ``config.ingest.raw``; ``metadata`` CSVs default to
     ``[config.ingest.metadata]`` (later CSVs override earlier ones; every CSV overrides
     inference); pass ``metadata=[]`` to rely on inference alone. ``results`` defaults to
-    ``config.results``. With ``strict``, any rejected input raises :class:`IngestFailed` after
-    the tables are written. Reports without a reliable year or place are warned about on stderr
+    ``config.results``. With ``strict``, any rejected or skipped input (or a metadata table
+    warning) raises :class:`IngestFailed` after the tables are written; with no report accepted
+    at all, :class:`NoReports` is raised after writing, strict or not. Reports without a reliable year or place are warned about on stderr
     and listed in ``corpus/metadata_template.csv``; with ``strict_metadata`` they raise
     :class:`~analysis.corpus.metadata.MetadataIncomplete` instead, before anything is written.
     """
@@ -237,6 +258,7 @@ def ingest(
     )
     write_corpus(corpus, results, config, stamp=stamp)
     warn_metadata(corpus, results, config, metadata)
+    check_accepted(corpus.report, results)
     if strict:
         check_rejections(corpus.report)
     return corpus
@@ -269,14 +291,44 @@ def warn_metadata(
     )
     for line in lines:
         print(line, file=sys.stderr)
+    warned = corpus.report[corpus.report["status"] == WARNING]
+    for f, reason in zip(warned["file"], warned["reason"], strict=True):
+        print(f"warning: metadata table {f}: {reason}", file=sys.stderr)
 
 
 def check_rejections(report: pd.DataFrame) -> None:
-    """Raise :class:`IngestFailed` naming every rejected input file of an ingest report."""
-    if (report["status"] == "rejected").any():
-        bad = report[report["status"] == "rejected"]
+    """Raise :class:`IngestFailed` naming every input of an ingest report that was rejected or
+    skipped (folder notes such as ``SOURCE.md`` aside) and every metadata table warning."""
+    failed = report["status"].isin([walk.REJECTED, WARNING]) | (
+        (report["status"] == walk.SKIPPED) & (report["reason"] != walk.NOTES_REASON)
+    )
+    if failed.any():
+        bad = report[failed]
         raise IngestFailed(
-            "; ".join(f"{f}: {r}" for f, r in zip(bad["file"], bad["reason"], strict=True))
+            "; ".join(
+                f"{f}: {s} ({r})"
+                for f, s, r in zip(bad["file"], bad["status"], bad["reason"], strict=True)
+            )
+        )
+
+
+def check_metadata_tables(report: pd.DataFrame) -> None:
+    """Raise :class:`MetadataError` naming every metadata table warning of an ingest report
+    (unknown columns, rows that match no report), for ``strict_metadata``."""
+    bad = report[report["status"] == WARNING]
+    if len(bad):
+        lines = [f"{f}: {r}" for f, r in zip(bad["file"], bad["reason"], strict=True)]
+        raise MetadataError("metadata tables (--strict-metadata): " + "; ".join(lines))
+
+
+def check_accepted(report: pd.DataFrame, results: Results) -> None:
+    """Raise :class:`NoReports` (one line) when no input of ``report`` gave a report."""
+    if not (pd.to_numeric(report["reports"], errors="coerce").fillna(0) > 0).any():
+        counts = report["status"].value_counts()
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        raise NoReports(
+            f"no report accepted from {len(report)} input path(s) ({summary or 'none found'}); "
+            f"the reasons are in {results.corpus_dir / 'ingest_report.md'}"
         )
 
 
@@ -313,24 +365,22 @@ def compute_corpus(
 
     files = _discover(roots)
     collections = {root: collection_name(root, collection) for root in roots}
-    report_rows: list[dict[str, object]] = []
-    reports: list[_Report] = []
-    seen_sha: dict[str, str] = {}
-    for path, rel, root in progress(files, "ingest: read", total=len(files)):
-        rel = source_name(rel, collections[root])
-        row: dict[str, object] = {
-            "file": rel,
-            "collection": collections[root],
-            "status": "",
-            "reports": 0,
-            "reason": "",
-        }
-        report_rows.append(row)
-        if not path.exists():
-            row.update(status="rejected", reason="file not found")
-            continue
-        if path.suffix.lower() != ".txt":
-            row.update(status="skipped", reason="not a .txt file")
+    names = [source_name(e.name, collections[root]) for e, root in files]
+    # of identical files, the one a metadata table lists is kept, else the first by path: the
+    # listed ones are read first
+    listed = [
+        _listed(n, collections[root], tables) for n, (_, root) in zip(names, files, strict=True)
+    ]
+    order = sorted(range(len(files)), key=lambda i: (not listed[i], i))
+    rows: list[dict[str, object]] = [{} for _ in files]
+    read: list[list[_Report]] = [[] for _ in files]
+    seen_sha: dict[str, int] = {}
+    for i in progress(order, "ingest: read", total=len(files)):
+        (entry, root), rel, path = files[i], names[i], files[i][0].path
+        row = rows[i]
+        row.update(file=rel, collection=collections[root], status="", reports=0, reason="")
+        if entry.status:
+            row.update(status=entry.status, reason=entry.reason)
             continue
         try:
             data = path.read_bytes()
@@ -340,9 +390,11 @@ def compute_corpus(
         sha = io.sha256_bytes(data)
         row.update(bytes=len(data), sha256=sha)
         if sha in seen_sha:
-            row.update(status="rejected", reason=f"duplicate of {seen_sha[sha]} (identical bytes)")
+            row.update(
+                status="rejected", reason=_duplicate_file_reason(names, listed, seen_sha[sha])
+            )
             continue
-        seen_sha[sha] = rel
+        seen_sha[sha] = i
         try:
             parts = _read_file(data, rel, sha, config, row)
         except DecodeError as exc:
@@ -352,14 +404,24 @@ def compute_corpus(
             continue
         for part in parts:
             part.meta["collection"] = collections[root]
-        reports += parts
+        read[i] = parts
         row.update(
             status="accepted" if len(parts) == 1 else f"split into {len(parts)}", reports=len(parts)
         )
+    report_rows = rows
+    reports = [rep for parts in read for rep in parts]
 
     restorations = _restore(reports, config, cache_dir=cache_dir)
+    used: set[tuple[int, int]] = set()
     for rep in reports:
-        _attach_metadata(rep, tables, gazetteer)
+        _attach_metadata(rep, tables, gazetteer, used)
+    notes = [
+        {"file": _shown(p, config.root), "collection": "", "status": WARNING, "reports": 0}
+        | {"reason": note, "doc_ids": ""}
+        for p, note in _metadata_notes(meta_paths, [t for t, _, _ in tables], used, files)
+    ]
+    if strict_metadata:
+        check_metadata_tables(pd.DataFrame(notes, columns=["file", "status", "reason"]))
     _assign_ids(reports)
     documents, paragraphs = _tables(reports, restorations, config)
     template = metadata_template(documents)
@@ -373,10 +435,73 @@ def compute_corpus(
         row["doc_ids"] = " ".join(documents.loc[mine, "doc_id"])
         row["reason"] = row["reason"] or _duplicate_reason(documents[mine])
 
-    report = pd.DataFrame(report_rows)
+    report = pd.DataFrame([*report_rows, *notes])
+    for c in [c for c in report.columns if c == "bytes" or c.endswith("_bytes")]:
+        report[c] = report[c].astype("Int64")  # integers, empty for a file not read
     rules = _rule_table(reports, documents)
-    corpus_hash = _corpus_hash(report, [*meta_paths, gazetteer_path])
+    corpus_hash = _corpus_hash(report, [*meta_paths, gazetteer_path], config)
     return Corpus(documents, paragraphs, report, restorations, corpus_hash, rules, template)
+
+
+WARNING = "warning"  # status of an ingest report row on a metadata table
+
+
+def _metadata_notes(
+    meta_paths: list[Path],
+    tables: list[pd.DataFrame],
+    used: set[tuple[int, int]],
+    files: list[tuple[walk.Entry, Path]],
+) -> list[tuple[Path, str]]:
+    """``(table path, problem)`` for each metadata table with columns ingest does not read or
+    rows that match no report. A row of the bundled table counts only when its file lies under
+    a folder that was read (``files``: the paths discovered), so reading ``data/raw/local`` alone
+    does not report the rows of the other bundled folders."""
+    read = {e.name for e, _ in files}
+    folders = {n for n in read if n.endswith("/")} | {
+        str(Path(n).parent) + "/" for n in read if not n.endswith("/")
+    }
+    out: list[tuple[Path, str]] = []
+    for k, (path, table) in enumerate(zip(meta_paths, tables, strict=True)):
+        extra = unknown_columns(table)
+        if extra:
+            out.append((path, f"unknown column(s) {', '.join(extra)} (misspelt? ignored)"))
+        bundled = path.resolve() == BUNDLED_METADATA
+        missed = [
+            f"{r.source_file}" + (f" part {r.part}" if r.part != 1 else "")
+            for at, r in zip(table.index, table.itertuples(), strict=True)
+            if (k, at) not in used
+            and (not bundled or str(Path(r.source_file).parent) + "/" in folders)
+        ]
+        if missed:
+            shown = ", ".join(missed[:3]) + (
+                f" and {len(missed) - 3} more" if len(missed) > 3 else ""
+            )
+            out.append((path, f"{len(missed)} row(s) match no report ingested: {shown}"))
+    return out
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` when inside it (POSIX), else as it is."""
+    try:
+        return Path(os.path.abspath(path)).relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _listed(name: str, collection: str, tables: list[tuple[pd.DataFrame, str, str | None]]) -> bool:
+    """Whether a metadata table has a row for the file ``name`` (its ``source_file``) by its
+    path (not by base name alone)."""
+    relative = name.removeprefix(f"{collection}/") if collection != BUNDLED else None
+    return any(
+        (scope is None or scope == collection) and table["source_file"].isin({name, relative}).any()
+        for table, _, scope in tables
+    )
+
+
+def _duplicate_file_reason(names: list[str], listed: list[bool], kept: int) -> str:
+    """The reason of a file whose bytes equal those of file ``kept`` (which is kept)."""
+    why = "; it is listed in a metadata table" if listed[kept] else ""
+    return f"duplicate of {names[kept]} (identical bytes{why})"
 
 
 def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> list[_Report]:
@@ -506,14 +631,20 @@ def _restore(reports: list[_Report], config: Config, *, cache_dir: Path | None) 
 
 
 def _attach_metadata(
-    rep: _Report, tables: list[tuple[pd.DataFrame, str, str | None]], gazetteer
+    rep: _Report,
+    tables: list[tuple[pd.DataFrame, str, str | None]],
+    gazetteer,
+    used: set[tuple[int, int]],
 ) -> None:
     """Fill ``rep.meta``: inference first, then each CSV in order overrides field by field.
 
     ``tables`` are ``(table, label, collection)``: a table with a collection (the bundled
     ``data/metadata.csv``) applies to that collection's files only. A table value for ``place``
     or ``level`` replaces the ``province, prefecture, region`` (and ``level``) of the old place
-    with the gazetteer's for the new place, or leaves them missing."""
+    with the gazetteer's for the new place, or leaves them missing. A row matched by the file's
+    base name alone (written for a file of another folder) labels its fields ``<label> by file
+    name`` (e.g. ``user by file name``) and says which row in the evidence. Every ``(table
+    number, row)`` matched is added to ``used``."""
     collection = str(rep.meta.get("collection", ""))
     inferred = infer_metadata(
         rep.page if rep.part == 1 else "",
@@ -529,21 +660,25 @@ def _attach_metadata(
         rep.confidence[f] = inf.confidence
     prefix = f"{collection}/"
     relative = rep.source_file.removeprefix(prefix) if collection != BUNDLED else None
-    for table, label, scope in tables:
+    for k, (table, label, scope) in enumerate(tables):
         if scope is not None and scope != collection:
             continue
-        row = match_row(table, rep.source_file, rep.part, relative=relative)
-        if row is None:
+        at, how = find_row(table, rep.source_file, rep.part, relative=relative)
+        if at is None:
             continue
+        used.add((k, at))
+        row = row_values(table, at)
         given = {f for f in (*FIELDS, "doc_id", "notes", "known_issues") if f in row}
         if given & {"place", "level"}:
             _replace_place_fields(rep, row, given, label, gazetteer)
         for f in given:
             value = row[f]
             rep.meta[f] = int(value) if f == "year" and value is not None else value
-            rep.sources[f] = label
+            rep.sources[f] = label if how == "path" else f"{label} by file name"
             rep.evidence.pop(f, None)
             rep.confidence.pop(f, None)
+            if how == "name":
+                rep.evidence[f] = f"row of {row['source_file']} (same file name)"
         if row.get("doc_id") is None:
             rep.meta.pop("doc_id", None)
 
@@ -570,7 +705,8 @@ def _replace_place_fields(
 
 
 def _assign_ids(reports: list[_Report]) -> None:
-    """Give reports without a curated ``doc_id`` a stable ASCII id from the file name.
+    """Give reports without a curated ``doc_id`` a stable ASCII id from the file name, starting
+    with a letter (``doc_`` is put before one that would not) and unique (``_x`` appended).
 
     Outside the bundled corpus the id is ``<collection slug>__<file stem>`` (bundled ids never
     hold ``__``), so it does not depend on what else is ingested; a stem that loses non-ASCII
@@ -600,6 +736,8 @@ def _assign_ids(reports: list[_Report]) -> None:
         base = stem or "doc"
         if collection != BUNDLED:
             base = f"{collection_slug(collection)}__{base}"
+        if not re.match(r"[a-z]", base):  # letters first: a file named 2025.txt is doc_2025
+            base = f"doc_{base}"
         doc_id = (
             f"{base}_p{r.part:02d}"
             if per_file[(r.meta.get("collection"), r.source_file)] > 1
@@ -612,66 +750,16 @@ def _assign_ids(reports: list[_Report]) -> None:
         r.sources["doc_id"] = "inferred"
 
 
-def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
-    cfg = config.ingest
+def _tables(
+    reports: list[_Report], restorations: pd.DataFrame, config: Config
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``documents`` (one row per report) and ``paragraphs`` (one per paragraph); with no
+    report, empty tables with the same columns."""
     docs, paras = [], []
     for rep in reports:
-        m = rep.meta
-        text = "\n".join(rep.paragraphs)
-        year = m.get("year")
-        labels = sections.label_sections(rep.paragraphs, year if isinstance(year, int) else None)
-        if not restorations.empty:
-            mine = restorations[
-                (restorations["source_file"] == rep.source_file)
-                & (restorations["collection"] == m.get("collection"))
-                & (restorations["part"] == rep.part)
-            ]
-        else:
-            mine = restorations
-        gaps = clean.find_number_gaps(text)
-        known = str(m.get("known_issues") or "").split(";")
-        # truncated: the text is incomplete, at its end or (truncated_start) at its start
-        starts_late = split.is_truncated_start(rep.paragraphs) or "truncated_start" in known
-        ends_early = split.is_truncated(rep.paragraphs) or "truncated" in known
-        doc = {k: m.get(k) for k in DOCVARS}
-        doc.update(
-            {
-                "date": m.get("date"),
-                "doc_type_note": m.get("doc_type_note"),
-                "speaker": m.get("speaker"),
-                "speaker_title": m.get("speaker_title"),
-                "session": m.get("session"),
-                "title": rep.title or None,
-                "source_file": rep.source_file,
-                "part": rep.part,
-                "source_sha256": rep.source_sha256,
-                "encoding": rep.encoding,
-                "t2s_converted": rep.t2s_converted,
-                "traditional_chars_found": rep.t2s_found,
-                "n_chars": sum(len(p) for p in rep.paragraphs),
-                "n_han": clean.count_han(text),
-                "n_paragraphs": len(rep.paragraphs),
-                "truncated": ends_early or starts_late,
-                "truncated_start": starts_late,
-                "abridged": bool(ABRIDGED_RE.search(rep.title + "\n" + text[:300]))
-                or "abridged" in known,
-                "masked_restored": int((mine["char"] != restore.MASK).sum()) if len(mine) else 0,
-                "masked_unresolved": int((mine["char"] == restore.MASK).sum()) if len(mine) else 0,
-                "number_gaps": len(gaps),
-                "numbers_deleted": len(gaps) >= cfg.numbers_deleted_min,
-                "duplicate_of": None,
-                "known_issues": m.get("known_issues"),
-                "notes": m.get("notes"),
-            }
-        )
-        for f in (*FIELDS, "doc_id"):
-            doc[f"{f}_source"] = rep.sources.get(f, "missing")
-        doc["inference_evidence"] = json.dumps(rep.evidence, ensure_ascii=False, sort_keys=True)
-        doc["inference_confidence"] = json.dumps(rep.confidence, sort_keys=True)
-        doc["glossary_text"] = rep.glossary or None
-        doc["text"] = text
+        doc = _document(rep, restorations, config)
         docs.append(doc)
-        for i, (p, sec) in enumerate(zip(rep.paragraphs, labels, strict=True)):
+        for i, (p, sec) in enumerate(zip(rep.paragraphs, doc.pop("_sections"), strict=True)):
             paras.append(
                 {
                     "doc_id": doc["doc_id"],
@@ -681,11 +769,75 @@ def _tables(reports: list[_Report], restorations: pd.DataFrame, config: Config):
                     **{k: doc[k] for k in DOCVARS if k != "doc_id"},
                 }
             )
-    documents = pd.DataFrame(docs)
+    empty = _document(_Report("", 1, "", "", "", "", "", 0, ""), restorations, config)
+    del empty["_sections"]
+    documents = pd.DataFrame(docs, columns=list(empty))
     documents["year"] = documents["year"].astype("Int64")
-    paragraphs = pd.DataFrame(paras)
+    para_columns = ["doc_id", "paragraph", "section", "text", *DOCVARS[1:]]
+    paragraphs = pd.DataFrame(paras, columns=para_columns)
     paragraphs["year"] = paragraphs["year"].astype("Int64")
     return documents, paragraphs
+
+
+def _document(rep: _Report, restorations: pd.DataFrame, config: Config) -> dict[str, Any]:
+    """The ``documents`` row of ``rep`` (with its paragraphs' section labels as ``_sections``)."""
+    cfg = config.ingest
+    m = rep.meta
+    text = "\n".join(rep.paragraphs)
+    year = m.get("year")
+    labels = sections.label_sections(rep.paragraphs, year if isinstance(year, int) else None)
+    if not restorations.empty:
+        mine = restorations[
+            (restorations["source_file"] == rep.source_file)
+            & (restorations["collection"] == m.get("collection"))
+            & (restorations["part"] == rep.part)
+        ]
+    else:
+        mine = restorations
+    gaps = clean.find_number_gaps(text)
+    known = str(m.get("known_issues") or "").split(";")
+    # truncated: the text is incomplete, at its end or (truncated_start) at its start
+    starts_late = split.is_truncated_start(rep.paragraphs) or "truncated_start" in known
+    ends_early = split.is_truncated(rep.paragraphs) or "truncated" in known
+    doc = {k: m.get(k) for k in DOCVARS}
+    doc.update(
+        {
+            "date": m.get("date"),
+            "doc_type_note": m.get("doc_type_note"),
+            "speaker": m.get("speaker"),
+            "speaker_title": m.get("speaker_title"),
+            "session": m.get("session"),
+            "title": rep.title or None,
+            "source_file": rep.source_file,
+            "part": rep.part,
+            "source_sha256": rep.source_sha256,
+            "encoding": rep.encoding,
+            "t2s_converted": rep.t2s_converted,
+            "traditional_chars_found": rep.t2s_found,
+            "n_chars": sum(len(p) for p in rep.paragraphs),
+            "n_han": clean.count_han(text),
+            "n_paragraphs": len(rep.paragraphs),
+            "truncated": ends_early or starts_late,
+            "truncated_start": starts_late,
+            "abridged": bool(ABRIDGED_RE.search(rep.title + "\n" + text[:300]))
+            or "abridged" in known,
+            "masked_restored": int((mine["char"] != restore.MASK).sum()) if len(mine) else 0,
+            "masked_unresolved": int((mine["char"] == restore.MASK).sum()) if len(mine) else 0,
+            "number_gaps": len(gaps),
+            "numbers_deleted": len(gaps) >= cfg.numbers_deleted_min,
+            "duplicate_of": None,
+            "known_issues": m.get("known_issues"),
+            "notes": m.get("notes"),
+        }
+    )
+    for f in (*FIELDS, "doc_id"):
+        doc[f"{f}_source"] = rep.sources.get(f, "missing")
+    doc["inference_evidence"] = json.dumps(rep.evidence, ensure_ascii=False, sort_keys=True)
+    doc["inference_confidence"] = json.dumps(rep.confidence, sort_keys=True)
+    doc["glossary_text"] = rep.glossary or None
+    doc["text"] = text
+    doc["_sections"] = labels
+    return doc
 
 
 def _flag_duplicates(documents: pd.DataFrame, threshold: float) -> None:
@@ -725,12 +877,25 @@ def _rule_table(reports: list[_Report], documents: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["doc_id", "source_file", "rule", "chars"])
 
 
-def _corpus_hash(report: pd.DataFrame, meta_paths: list[Path]) -> str:
+# [ingest] settings that name inputs: what they name is hashed by content instead
+_INPUT_SETTINGS = ("raw", "metadata")
+
+
+def _corpus_hash(report: pd.DataFrame, meta_paths: list[Path], config: Config) -> str:
+    """16 hex digits of sha256 over every input file (collection, name, sha256 and status), the
+    metadata tables and gazetteer (``meta_paths``) and every ``[ingest]`` setting that changes
+    the output (all but the paths of the inputs, whose content is hashed)."""
     h = hashlib.sha256()
-    for f, s in sorted(zip(report["file"], report.get("sha256", ""), strict=True)):
-        h.update(f"{f}\t{s}\n".encode())
+    rows = report.astype(object).where(report.notna(), "")
+    shas = rows["sha256"] if "sha256" in rows else [""] * len(rows)
+    keys = zip(rows["collection"], rows["file"], shas, rows["status"], strict=True)
+    for c, f, s, st in sorted(keys, key=lambda k: tuple(map(str, k))):
+        h.update(f"{c}\t{f}\t{s}\t{st}\n".encode())
     for p in meta_paths:
         h.update(io.sha256_file(p).encode())
+    settings = stamps.config_values(config, ["ingest"])["ingest"]
+    kept = {k: v for k, v in settings.items() if k not in _INPUT_SETTINGS}
+    h.update(json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str).encode())
     return h.hexdigest()[:16]
 
 

@@ -49,6 +49,9 @@ DOC_TYPE_RE = re.compile(r"[a-z][a-z0-9_]*")
 NEEDED = ("year", "place")
 TEMPLATE = "metadata_template.csv"
 TEMPLATE_COLUMNS = ("source_file", "part", "doc_id", *FIELDS, "issue")
+# Every column a metadata table may have (``title``: the curated title, not read by ingest;
+# ``issue``: the template's note, ignored).
+KNOWN_COLUMNS = frozenset({*TEMPLATE_COLUMNS, "title", "notes", "known_issues"})
 
 
 class MetadataError(ValueError):
@@ -111,6 +114,12 @@ def read_metadata(path: str | Path) -> pd.DataFrame:
         )
     if "doc_id" in df.columns:
         ids = df.loc[df["doc_id"] != "", "doc_id"]
+        bad = ids[~ids.str.match(r"[A-Za-z]")]
+        if len(bad):
+            raise MetadataError(
+                f"{path}, row {bad.index[0] + 2}: doc_id={bad.iloc[0]!r} does not start with a "
+                "letter (doc_ids are used as names in tables and code)"
+            )
         if ids.duplicated().any():
             raise MetadataError(f"{path}: duplicate doc_id {ids[ids.duplicated()].iloc[0]!r}")
     df["part"] = df["part"].astype(int)
@@ -122,23 +131,43 @@ def match_row(
 ) -> dict[str, str | None] | None:
     """Row of ``table`` for ``(source_file, part)``: by ``source_file``, else by ``relative``
     (the path relative to the file's own input folder, for a ``<collection>/`` name), else by
-    unique basename.
+    unique basename (see :func:`find_row`).
 
     Every column of the table is returned; an empty cell is ``None`` (the table says "none",
     which overrides inference).
     """
+    at, _ = find_row(table, source_file, part, relative=relative)
+    return None if at is None else row_values(table, at)
+
+
+def find_row(
+    table: pd.DataFrame, source_file: str, part: int, *, relative: str | None = None
+) -> tuple[int | None, str]:
+    """Index label of the row of ``table`` for ``(source_file, part)`` and how it matched:
+    ``"path"`` (``source_file`` or ``relative``) or ``"name"`` (the base name alone, when only
+    one file of the table has it: a row written for a file of another folder); ``(None, "")``
+    when no row matches."""
     hit = table[(table["source_file"] == source_file) & (table["part"] == part)]
     if hit.empty and relative is not None:
         hit = table[(table["source_file"] == relative) & (table["part"] == part)]
-    if hit.empty:
-        base = Path(source_file).name
-        names = table["source_file"].map(lambda s: Path(s).name)
-        hit = table[(names == base) & (table["part"] == part)]
-        if len(table[names == base]["source_file"].unique()) > 1:
-            return None
-    if hit.empty:
-        return None
-    return {k: (v if v != "" else None) for k, v in hit.iloc[0].to_dict().items()}
+    if not hit.empty:
+        return hit.index[0], "path"
+    base = Path(source_file).name
+    names = table["source_file"].map(lambda s: Path(s).name)
+    hit = table[(names == base) & (table["part"] == part)]
+    if hit.empty or len(table[names == base]["source_file"].unique()) > 1:
+        return None, ""
+    return hit.index[0], "name"
+
+
+def row_values(table: pd.DataFrame, at: int) -> dict[str, str | None]:
+    """Every column of row ``at`` of ``table``; an empty cell is ``None``."""
+    return {k: (v if v != "" else None) for k, v in table.loc[at].to_dict().items()}
+
+
+def unknown_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of a metadata table that ingest does not read (a misspelt field, say)."""
+    return [c for c in table.columns if c not in KNOWN_COLUMNS]
 
 
 def metadata_template(documents: pd.DataFrame) -> pd.DataFrame:

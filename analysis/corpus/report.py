@@ -3,7 +3,26 @@ each cleaning rule removed, the quality flags, restorations and where metadata c
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
+
+# Characters that end or change a Markdown table cell: | and line breaks end it, backticks open
+# code spans, \ escapes, < opens HTML.
+_CELL_RE = re.compile(r"[|`\\<]")
+
+
+def cell(value: object) -> str:
+    """``value`` as the text of one Markdown table cell: line breaks become the visible
+    ``\\n``, and ``| ` \\ <`` are backslash-escaped, so any file name stays in its cell."""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CELL_RE.sub(lambda m: "\\" + m.group(), text)
+    return text.replace("\n", "\\n")
+
+
+def _count(value: object) -> object:
+    """A count read back from CSV as a float (``3.0``) as the integer it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def render_report(
@@ -27,10 +46,8 @@ def render_report(
         "|---|---|---|---|---|---|",
     ]
     for r in report.astype(object).fillna("").itertuples():
-        lines.append(
-            f"| {r.file} | {r.status} | {r.reports} | {getattr(r, 'encoding', '')} | "
-            f"{r.reason} | {r.doc_ids} |"
-        )
+        cells = (r.file, r.status, _count(r.reports), getattr(r, "encoding", ""), r.reason)
+        lines.append("| " + " | ".join(map(cell, (*cells, r.doc_ids))) + " |")
     lines += [
         "",
         "## What each cleaning rule removed or changed (characters)",
@@ -111,5 +128,7 @@ def _template_section(template: pd.DataFrame | None) -> list[str]:
         "| source file | part | issue |",
         "|---|---|---|",
     ]
-    lines += [f"| {r.source_file} | {r.part} | {r.issue} |" for r in template.itertuples()]
+    lines += [
+        f"| {cell(r.source_file)} | {r.part} | {cell(r.issue)} |" for r in template.itertuples()
+    ]
     return lines
