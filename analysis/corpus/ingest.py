@@ -298,10 +298,8 @@ def warn_metadata(
 
 def check_rejections(report: pd.DataFrame) -> None:
     """Raise :class:`IngestFailed` naming every input of an ingest report that was rejected or
-    skipped (folder notes such as ``SOURCE.md`` aside) and every metadata table warning."""
-    failed = report["status"].isin([walk.REJECTED, WARNING]) | (
-        (report["status"] == walk.SKIPPED) & (report["reason"] != walk.NOTES_REASON)
-    )
+    skipped and every metadata table warning (folder notes, status ``notes``, are neither)."""
+    failed = report["status"].isin([walk.REJECTED, walk.SKIPPED, WARNING])
     if failed.any():
         bad = report[failed]
         raise IngestFailed(

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SKIPPED, REJECTED = "skipped", "rejected"
-# Notes that document a folder of reports (data/raw/SOURCES.md, <folder>/SOURCE.md): skipped like
-# every non-.txt file, but not a reason for ``--strict`` to fail.
+# Notes that document a folder of reports (data/raw/SOURCES.md, <folder>/SOURCE.md): not read, like
+# every non-.txt file, but with a status of their own (``notes``), so that ``--strict`` fails
+# exactly on what was skipped or rejected.
+NOTES_STATUS = "notes"
 NOTES = frozenset({"source.md", "sources.md", "readme.md"})
 NOTES_REASON = "folder notes, not a report"
 
@@ -24,8 +26,8 @@ NOTES_REASON = "folder notes, not a report"
 @dataclass(frozen=True)
 class Entry:
     """One path found under a root: ``name`` is relative to the root (POSIX; a folder ends with
-    ``/``); ``status`` is ``""`` for a file to read, else ``skipped`` or ``rejected`` with the
-    ``reason``."""
+    ``/``); ``status`` is ``""`` for a file to read, else ``skipped``, ``rejected`` or ``notes``
+    (folder notes) with the ``reason``."""
 
     path: Path
     name: str
@@ -103,8 +105,9 @@ def _file_entry(path: Path, name: str) -> Entry:
     if not path.is_file():
         return Entry(path, name, SKIPPED, "not a regular file")
     if path.suffix.lower() != ".txt":
-        reason = NOTES_REASON if path.name.lower() in NOTES else "not a .txt file"
-        return Entry(path, name, SKIPPED, reason)
+        if path.name.lower() in NOTES:
+            return Entry(path, name, NOTES_STATUS, NOTES_REASON)
+        return Entry(path, name, SKIPPED, "not a .txt file")
     try:
         with open(path, "rb"):
             pass

@@ -66,7 +66,7 @@ def test_every_input_file_accounted_for(ingested):
     files = sorted(p.relative_to(RAW).as_posix() for p in RAW.rglob("*") if p.is_file())
     rep = ingested.report
     assert sorted(rep["file"]) == files
-    assert set(rep.loc[rep.file.str.endswith(".md"), "status"]) == {"skipped"}
+    assert set(rep.loc[rep.file.str.endswith(".md"), "status"]) == {"notes"}  # SOURCE.md etc.
     assert rep.loc[rep.file == "local/004_6b340ccef4bd5f14.txt", "status"].item() == "split into 24"
     assert (rep.loc[rep.file.str.endswith(".txt"), "status"] != "rejected").all()
 

@@ -88,7 +88,7 @@ def _fifo(d: Path) -> dict[str, tuple[str, str]]:
 
 def _notes(d: Path) -> dict[str, tuple[str, str]]:
     (d / "SOURCE.md").write_text("where the reports come from\n", encoding="utf-8")
-    return {"SOURCE.md": ("skipped", "folder notes, not a report")}
+    return {"SOURCE.md": ("notes", "folder notes, not a report")}
 
 
 def _two_folders_same_name(d: Path) -> dict[str, tuple[str, str]]:
