@@ -332,6 +332,10 @@ def compute_corpus(
         if path.suffix.lower() != ".txt":
             row.update(status="skipped", reason="not a .txt file")
             continue
+        too_big = _too_big(path, cfg.max_file_bytes)
+        if too_big:
+            row.update(status="rejected", bytes=path.stat().st_size, reason=too_big)
+            continue
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -377,6 +381,21 @@ def compute_corpus(
     rules = _rule_table(reports, documents)
     corpus_hash = _corpus_hash(report, [*meta_paths, gazetteer_path])
     return Corpus(documents, paragraphs, report, restorations, corpus_hash, rules, template)
+
+
+def _too_big(path: Path, max_bytes: int) -> str:
+    """The rejection reason of a file larger than ``max_bytes`` (from its size on disk, without
+    reading it), or ``""``."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return ""  # reported by the read that follows
+    if size <= max_bytes:
+        return ""
+    return (
+        f"larger than max_file_bytes ({size} bytes > {max_bytes}); "
+        "split it or raise [ingest] max_file_bytes"
+    )
 
 
 def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> list[_Report]:
