@@ -98,6 +98,8 @@ class IngestConfig:
     long_line_chars: Count = 1500
     # Share of a report's sentences found in an earlier report above which it is duplicate_of it.
     duplicate_overlap: Float = Field(0.8, gt=0, le=1)
+    # A file larger than this many bytes is rejected without being read (default 1 GiB).
+    max_file_bytes: Count = 1 << 30
 
 
 # Single characters that carry policy content in the reports, kept although every other single

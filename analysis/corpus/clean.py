@@ -26,7 +26,7 @@ HAN_RE = re.compile(f"[{_HAN}]")
 
 def count_han(text: str) -> int:
     """Number of Han (CJK unified ideograph) characters in ``text``."""
-    return len(HAN_RE.findall(text))
+    return HAN_RE.subn("", text)[1]  # no list of one-character strings (0.4 GB per 5M)
 
 
 def normalize(text: str) -> tuple[str, Counter[str]]:

@@ -380,6 +380,10 @@ def compute_corpus(
         if entry.status:
             row.update(status=entry.status, reason=entry.reason)
             continue
+        too_big = _too_big(path, cfg.max_file_bytes)
+        if too_big:
+            row.update(status="rejected", bytes=path.stat().st_size, reason=too_big)
+            continue
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -500,6 +504,21 @@ def _duplicate_file_reason(names: list[str], listed: list[bool], kept: int) -> s
     """The reason of a file whose bytes equal those of file ``kept`` (which is kept)."""
     why = "; it is listed in a metadata table" if listed[kept] else ""
     return f"duplicate of {names[kept]} (identical bytes{why})"
+
+
+def _too_big(path: Path, max_bytes: int) -> str:
+    """The rejection reason of a file larger than ``max_bytes`` (from its size on disk, without
+    reading it), or ``""``."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return ""  # reported by the read that follows
+    if size <= max_bytes:
+        return ""
+    return (
+        f"larger than max_file_bytes ({size} bytes > {max_bytes}); "
+        "split it or raise [ingest] max_file_bytes"
+    )
 
 
 def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> list[_Report]:
