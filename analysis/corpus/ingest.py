@@ -33,7 +33,7 @@ import pandas as pd
 from analysis import io, stamps
 from analysis.config import Config
 from analysis.corpus import clean, reference, restore, sections, split, walk
-from analysis.corpus.decode import DecodeError, decode_bytes
+from analysis.corpus.decode import DecodeError, decode_report
 from analysis.corpus.infer import infer_metadata, load_gazetteer, place_fields
 from analysis.corpus.metadata import (
     DOCVARS,
@@ -437,9 +437,8 @@ def compute_corpus(
         row["doc_ids"] = " ".join(documents.loc[mine, "doc_id"])
         row["reason"] = row["reason"] or _duplicate_reason(documents[mine])
 
-    report = pd.DataFrame([*report_rows, *notes])
-    for c in [c for c in report.columns if c == "bytes" or c.endswith("_bytes")]:
-        report[c] = report[c].astype("Int64")  # integers, empty for a file not read
+    # integers, empty for a file not read
+    report = _integer_counts(pd.DataFrame([*report_rows, *notes]), ("bytes", *DECODE_COUNTS))
     rules = _rule_table(reports, documents)
     corpus_hash = _corpus_hash(report, [*meta_paths, gazetteer_path], config)
     return Corpus(documents, paragraphs, report, restorations, corpus_hash, rules, template)
@@ -521,11 +520,28 @@ def _too_big(path: Path, max_bytes: int) -> str:
     )
 
 
+# byte and character counts of decoding in the ingest report (missing for undecoded files)
+DECODE_COUNTS = ("truncated_bytes", "control_chars_removed", "mojibake_repaired")
+
+
+def _integer_counts(report: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``report`` with ``columns`` (those present) as nullable integers, not floats."""
+    return report.astype({c: "Int64" for c in columns if c in report.columns})
+
+
 def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> list[_Report]:
     """Decode, normalize and clean one file; split it into reports (may reject parts)."""
     cfg = config.ingest
-    text, encoding = decode_bytes(data)
-    row["encoding"] = encoding
+    try:
+        decoded = decode_report(data)
+    except DecodeError as exc:
+        row.update(exc.columns)
+        raise
+    row.update(decoded.columns())
+    if decoded.note():
+        row["reason"] = decoded.note()
+    text, encoding, decode_rules = decoded.text, decoded.encoding, decoded.rules
+    del decoded  # its text is the only copy the steps below need
     text, norm_counts = clean.normalize(text)
     text, n_t2s, found = clean.to_simplified(text, min_chars=cfg.t2s_min_chars)
     page = text
@@ -546,6 +562,7 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
         title = part.title or (crawler_title if k == 1 else "")
         rep = _Report(rel, k, title, page, part.text, sha, encoding, n_t2s, found)
         if k == 1:
+            rep.rules.update(decode_rules)
             rep.rules.update(norm_counts)
             rep.rules.update(page_counts)
         rep.text, toc = split.strip_toc(rep.text)
