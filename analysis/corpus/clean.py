@@ -22,11 +22,13 @@ _ZW_TABLE = {ord(c): None for c in ZERO_WIDTH}
 _NBSP_TABLE = {ord(c): " " for c in NO_BREAK_SPACES} | {0x3000: " "}
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{_HAN}]")
+_HAN_RUN = re.compile(f"[{_HAN}]+")
 
 
 def count_han(text: str) -> int:
     """Number of Han (CJK unified ideograph) characters in ``text``."""
-    return HAN_RE.subn("", text)[1]  # no list of one-character strings (0.4 GB per 5M)
+    # runs of Han characters, one match at a time: no list of pieces of a long text
+    return sum(m.end() - m.start() for m in _HAN_RUN.finditer(text))
 
 
 def normalize(text: str) -> tuple[str, Counter[str]]:
@@ -42,13 +44,12 @@ def normalize(text: str) -> tuple[str, Counter[str]]:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         counts["line_endings"] = n_crlf
     for rule, table in (("zero_width", _ZW_TABLE), ("no_break_space", _NBSP_TABLE)):
-        new = text.translate(table)
-        changed = len(text) - len(new) if rule == "zero_width" else _n_diff(text, new)
+        changed = _n_mapped(text, table)
         if changed:
             counts[rule] = changed
-        text = new
-    new = text.translate(_FULLWIDTH)
-    changed = _n_diff(text, new)
+            text = text.translate(table)
+    changed = _n_mapped(text, _FULLWIDTH)
+    new = text.translate(_FULLWIDTH) if changed else text
     if changed:
         counts["fullwidth"] = changed
     # "1 9 9 8 年": spaces inside numbers come from typesetting, not from the speech.
@@ -65,8 +66,10 @@ def normalize(text: str) -> tuple[str, Counter[str]]:
     return new, counts
 
 
-def _n_diff(a: str, b: str) -> int:
-    return sum(x != y for x, y in zip(a, b, strict=True))
+def _n_mapped(text: str, table: dict[int, int | str | None]) -> int:
+    """Characters of ``text`` that ``str.translate(table)`` changes or removes (each counted
+    with ``str.count``, so no per-character loop over a long text)."""
+    return sum(text.count(chr(k)) for k, v in table.items() if v != k and v != chr(k))
 
 
 @lru_cache(maxsize=1)
@@ -94,20 +97,48 @@ def to_simplified(text: str, *, min_chars: int = 5) -> tuple[str, int, str]:
     (著 -> 着 in 着力, 随着 ...; 显著 stays). Returns ``(text, n_converted, found)`` where
     ``found`` lists the distinct traditional-only characters seen (also when left alone).
     """
-    converted = _t2s().convert(text)
-    if len(converted) != len(text):  # t2s is 1:1 in practice; fall back to per-character
-        converted = "".join(_t2s().convert(c) for c in text)
-    positions = [
-        i
-        for i, (a, b) in enumerate(zip(text, converted, strict=True))
-        if a != b and not _in_gb2312(a)
-    ]
-    found = "".join(sorted({text[i] for i in positions}))
-    if len(positions) < min_chars:
+    outside = {c for c in set(text) if not _in_gb2312(c)}
+    if not outside:  # nothing OpenCC could count as traditional: no conversion at all
+        return text, 0, ""
+    changed: list[str] = []  # the traditional-only characters t2s changes, one per position
+    for chunk in _lines_in_chunks(text):
+        new = _t2s_chunk(chunk)
+        if new != chunk:
+            changed += [a for a, b in zip(chunk, new, strict=True) if a != b and a in outside]
+    found = "".join(sorted(set(changed)))
+    if len(changed) < min_chars:
         return text, 0, found
-    converted = fix_zhe(converted)
-    n_changed = sum(a != b for a, b in zip(text, converted, strict=True))
-    return converted, n_changed, found
+    # converted again rather than kept: a text left alone (most) never holds a second copy
+    out = fix_zhe("".join(_t2s_chunk(c) for c in _lines_in_chunks(text)))
+    n_changed = sum(a != b for a, b in zip(text, out, strict=True))
+    return out, n_changed, found
+
+
+# A chunk of whole lines OpenCC converts at once (characters): its phrases never span a line
+# break, so converting a text line-chunk by line-chunk gives the conversion of the whole text
+# while OpenCC's buffers stay small for a long file.
+_CHUNK = 1 << 20
+
+
+def _lines_in_chunks(text: str, size: int = _CHUNK) -> list[str]:
+    """``text`` cut after line breaks into pieces of about ``size`` characters (joined, they
+    are ``text``; a line longer than ``size`` is a piece of its own)."""
+    out, start = [], 0
+    while start < len(text):
+        stop = text.find("\n", start + size)
+        stop = len(text) if stop < 0 else stop + 1
+        out.append(text[start:stop])
+        start = stop
+    return out
+
+
+def _t2s_chunk(chunk: str) -> str:
+    """OpenCC t2s of ``chunk``, character for character (t2s is 1:1 in practice; where it is
+    not, each character is converted alone)."""
+    new = _t2s().convert(chunk)
+    if len(new) != len(chunk):
+        new = "".join(_t2s().convert(c) for c in chunk)
+    return new
 
 
 # OpenCC t2s keeps 著 everywhere, but simplified text writes 着 (zhuó, "apply"; zhe, the aspect

@@ -33,7 +33,7 @@ import pandas as pd
 from analysis import io, stamps
 from analysis.config import Config
 from analysis.corpus import clean, reference, restore, sections, split, walk
-from analysis.corpus.decode import DecodeError, decode_report
+from analysis.corpus.decode import Decoded, DecodeError, decode_report
 from analysis.corpus.infer import infer_metadata, load_gazetteer, place_fields
 from analysis.corpus.metadata import (
     DOCVARS,
@@ -398,10 +398,15 @@ def compute_corpus(
             continue
         seen_sha[sha] = i
         try:
-            parts = _read_file(data, rel, sha, config, row)
+            # handed over in a list that _read_text empties, and the bytes dropped, so that no
+            # earlier copy of a large file outlives the step that replaces it
+            handed = [_decode(data, row)]
         except DecodeError as exc:
             row.update(status="rejected", reason=str(exc))
             continue
+        del data
+        parts = _read_text(handed, rel, sha, config, row)
+        io.release_memory()
         if not parts:
             continue
         for part in parts:
@@ -414,9 +419,11 @@ def compute_corpus(
     reports = [rep for parts in read for rep in parts]
 
     restorations = _restore(reports, config, cache_dir=cache_dir)
+    io.release_memory()
     used: set[tuple[int, int]] = set()
     for rep in reports:
         _attach_metadata(rep, tables, gazetteer, used)
+        rep.page = ""  # read by inference only
     notes = [
         {"file": _shown(p, config.root), "collection": "", "status": WARNING, "reports": 0}
         | {"reason": note, "doc_ids": ""}
@@ -426,6 +433,9 @@ def compute_corpus(
         check_metadata_tables(pd.DataFrame(notes, columns=["file", "status", "reason"]))
     _assign_ids(reports)
     documents, paragraphs = _tables(reports, restorations, config)
+    for rep in reports:
+        rep.paragraphs = []  # held by the tables from here on
+    io.release_memory()
     template = metadata_template(documents)
     if strict_metadata:
         check_metadata(template)
@@ -531,7 +541,11 @@ def _integer_counts(report: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFr
 
 def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> list[_Report]:
     """Decode, normalize and clean one file; split it into reports (may reject parts)."""
-    cfg = config.ingest
+    return _read_text([_decode(data, row)], rel, sha, config, row)
+
+
+def _decode(data: bytes, row: dict) -> Decoded:
+    """:func:`decode_report` of a file's bytes, its counts put in the report ``row``."""
     try:
         decoded = decode_report(data)
     except DecodeError as exc:
@@ -540,8 +554,19 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
     row.update(decoded.columns())
     if decoded.note():
         row["reason"] = decoded.note()
+    return decoded
+
+
+def _read_text(
+    handed: list[Decoded], rel: str, sha: str, config: Config, row: dict
+) -> list[_Report]:
+    """Normalize and clean one decoded file (``handed``, a list of one :class:`Decoded` that
+    is emptied, so that its text is freed as soon as normalizing has replaced it); split it
+    into reports (may reject parts)."""
+    cfg = config.ingest
+    decoded = handed.pop()
     text, encoding, decode_rules = decoded.text, decoded.encoding, decoded.rules
-    del decoded  # its text is the only copy the steps below need
+    del decoded
     text, norm_counts = clean.normalize(text)
     text, n_t2s, found = clean.to_simplified(text, min_chars=cfg.t2s_min_chars)
     page = text
@@ -556,8 +581,11 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
         row.update(status="rejected", reason=f"no Chinese text ({n_han} Han characters)")
         return []
     parts = split.split_reports(text, min_han=cfg.min_han_chars)
+    del text
+    parts.reverse()  # consumed from the end, so that each part's text is freed once used
     out = []
-    for k, part in enumerate(parts, start=1):
+    for k in range(1, len(parts) + 1):
+        part = parts.pop()
         # a report without a title line of its own takes the crawler's title of the page
         title = part.title or (crawler_title if k == 1 else "")
         rep = _Report(rel, k, title, page, part.text, sha, encoding, n_t2s, found)
@@ -575,6 +603,7 @@ def _read_file(data: bytes, rel: str, sha: str, config: Config, row: dict) -> li
             rep.text, long_line_chars=cfg.long_line_chars
         )
         rep.rules.update(para_counts)
+        rep.text = ""  # the paragraphs are the report from here on
         out.append(rep)
     return out
 
@@ -789,25 +818,23 @@ def _tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``documents`` (one row per report) and ``paragraphs`` (one per paragraph); with no
     report, empty tables with the same columns."""
-    docs, paras = [], []
+    para_columns = ["doc_id", "paragraph", "section", "text", *DOCVARS[1:]]
+    docs: list[dict[str, Any]] = []
+    # column lists, not a dict per paragraph (a large compilation has hundreds of thousands)
+    paras: dict[str, list[Any]] = {c: [] for c in para_columns}
     for rep in reports:
         doc = _document(rep, restorations, config)
         docs.append(doc)
-        for i, (p, sec) in enumerate(zip(rep.paragraphs, doc.pop("_sections"), strict=True)):
-            paras.append(
-                {
-                    "doc_id": doc["doc_id"],
-                    "paragraph": i,
-                    "section": sec,
-                    "text": p,
-                    **{k: doc[k] for k in DOCVARS if k != "doc_id"},
-                }
-            )
+        n = len(rep.paragraphs)
+        paras["paragraph"] += range(n)
+        paras["section"] += doc.pop("_sections")
+        paras["text"] += rep.paragraphs
+        for k in DOCVARS:
+            paras[k] += [doc[k]] * n
     empty = _document(_Report("", 1, "", "", "", "", "", 0, ""), restorations, config)
     del empty["_sections"]
     documents = pd.DataFrame(docs, columns=list(empty))
     documents["year"] = documents["year"].astype("Int64")
-    para_columns = ["doc_id", "paragraph", "section", "text", *DOCVARS[1:]]
     paragraphs = pd.DataFrame(paras, columns=para_columns)
     paragraphs["year"] = paragraphs["year"].astype("Int64")
     return documents, paragraphs
