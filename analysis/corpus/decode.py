@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ftfy
 
 SAMPLE_BYTES = 64 * 1024  # size of each scored sample (the head and the middle of a file)
 MIN_PLAUSIBLE = 0.5  # a codec whose sample has a lower plausible share is not text
 MAX_UNREPAIRED_MOJIBAKE = 0.01  # reject a report with more unrepairable mojibake than this share
+# UTF-8 with stray invalid bytes (a byte flipped or inserted by a copy, a scraper's splice): up to
+# this many invalid sequences, or one per this many bytes if more, are removed and counted;
+# more than that is not UTF-8 with a stray byte, and the file is rejected.
+MAX_STRAY, STRAY_PER_BYTES = 16, 10_000
 # tried in this order; on equal scores the earlier wins
 CANDIDATES = ("utf-8", "gb18030", "utf-16-le", "utf-16-be", "big5")
 BOMS = (
@@ -98,7 +102,8 @@ class Decoded:
     form feed); ``mojibake_share``: share of the text's characters (0-1) in spans found to be
     mojibake; ``repaired``: characters of the text as decoded that were replaced by their
     repair; ``mojibake_kind``: how those spans were mis-decoded (``"gbk"`` for UTF-8 read as
-    GBK, ``"cp1252"`` for UTF-8 read as Windows-1252 or Latin-1, joined by ``+``), or ``""``.
+    GBK, ``"cp1252"`` for UTF-8 read as Windows-1252 or Latin-1, joined by ``+``), or ``""``;
+    ``invalid_removed``: invalid UTF-8 byte sequences (stray bytes) removed.
     """
 
     text: str
@@ -109,6 +114,7 @@ class Decoded:
     repaired: int = 0
     mojibake_kind: str = ""
     rules: dict[str, int] = field(default_factory=dict)
+    invalid_removed: int = 0
 
     def columns(self) -> dict[str, object]:
         """The ingest report columns of this decoding."""
@@ -118,6 +124,7 @@ class Decoded:
             "control_chars_removed": self.control_removed,
             "mojibake_share": round(self.mojibake_share, 4),
             "mojibake_repaired": self.repaired,
+            "invalid_sequences_removed": self.invalid_removed,
         }
 
     def note(self) -> str:
@@ -127,6 +134,8 @@ class Decoded:
             notes.append(f"last character cut: {self.truncated_bytes} byte(s) dropped at the end")
         if self.control_removed:
             notes.append(f"{self.control_removed} control character(s) (NUL, ...) removed")
+        if self.invalid_removed:
+            notes.append(f"{self.invalid_removed} invalid UTF-8 byte sequence(s) removed")
         if self.repaired:
             notes.append(
                 f"mojibake repaired ({self.mojibake_share:.1%} of characters, "
@@ -175,6 +184,19 @@ def decode_report(data: bytes, *, max_mojibake: float = MAX_UNREPAIRED_MOJIBAKE)
         if data.startswith(bom):
             text, cut = _decode_whole(data, name, skip=len(bom))
             return _finish(text, label, cut, max_mojibake)
+    try:
+        return _decode_ranked(data, max_mojibake)
+    except DecodeError:
+        stray = _without_stray_bytes(data)
+        if stray is None:
+            raise
+    text, invalid = stray
+    return replace(_finish(text, "utf-8", 0, max_mojibake), invalid_removed=invalid)
+
+
+def _decode_ranked(data: bytes, max_mojibake: float) -> Decoded:
+    """The best-ranked candidate codec that decodes ``data`` strictly (see
+    :func:`decode_report`)."""
     ranked = _rank_codecs(data)
     if not ranked or ranked[0][0] < MIN_PLAUSIBLE:
         raise DecodeError(_undecodable_reason(data, ranked))
@@ -187,6 +209,22 @@ def decode_report(data: bytes, *, max_mojibake: float = MAX_UNREPAIRED_MOJIBAKE)
             continue
         return _finish(text, name, cut, max_mojibake)
     raise DecodeError("; ".join(errors))
+
+
+def _without_stray_bytes(data: bytes) -> tuple[str, int] | None:
+    """UTF-8 text with a few invalid byte sequences: ``(text without them, their number)``,
+    or None when ``data`` is not that (no invalid sequence, more than :data:`MAX_STRAY` or one
+    per :data:`STRAY_PER_BYTES` bytes, a U+FFFD of its own, or implausible text)."""
+    if b"\xef\xbf\xbd" in data:  # a replacement character of its own: cannot tell them apart
+        return None
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    if not invalid or invalid > max(MAX_STRAY, len(data) // STRAY_PER_BYTES):
+        return None
+    text = text.replace("\ufffd", "")
+    if plausible_share(text) < MIN_PLAUSIBLE:
+        return None
+    return text, invalid
 
 
 def _finish(text: str, encoding: str, cut: int, max_mojibake: float) -> Decoded:

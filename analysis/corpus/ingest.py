@@ -531,7 +531,12 @@ def _too_big(path: Path, max_bytes: int) -> str:
 
 
 # byte and character counts of decoding in the ingest report (missing for undecoded files)
-DECODE_COUNTS = ("truncated_bytes", "control_chars_removed", "mojibake_repaired")
+DECODE_COUNTS = (
+    "truncated_bytes",
+    "control_chars_removed",
+    "mojibake_repaired",
+    "invalid_sequences_removed",
+)
 
 
 def _integer_counts(report: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

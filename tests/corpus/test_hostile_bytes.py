@@ -78,6 +78,9 @@ VALID: dict[str, tuple[Callable[[str], bytes], str, int, int]] = {
     "cut-utf-16-le": (lambda t: t.encode("utf-16-le") + b"\x55", "utf-16-le", 1, 0),
     "nul": (lambda t: _at_line(t.encode(), b"\x00"), "utf-8", 0, 1),
     "controls": (lambda t: _at_line(t.encode(), b"\x01\x08\x0b\x1b\x1f") + b"\x00", "utf-8", 0, 6),
+    # three invalid UTF-8 sequences (a lone 0xff, a lone continuation byte, a lead byte with no
+    # continuation) at a line start: removed and counted, the report kept
+    "stray-bytes": (lambda t: _at_line(t.encode(), b"\xff\x80\xc3"), "utf-8", 0, 0),
     "mojibake-gbk-exact": (lambda t: _half(t, _gbk_exact).encode(), "utf-8", 0, 0),
     "mojibake-cp1252": (
         lambda t: _half(t, lambda s: s.encode().decode("sloppy-windows-1252")).encode(),
@@ -159,6 +162,9 @@ def test_valid_variant_keeps_clean_text(hostile, kind):
     assert (rows["encoding"] == encoding).all()
     assert (rows["truncated_bytes"] == truncated).all()
     assert (rows["control_chars_removed"] == controls).all()
+    assert (rows["invalid_sequences_removed"] == (3 if kind == "stray-bytes" else 0)).all()
+    if kind == "stray-bytes":
+        assert rows["reason"].str.contains("3 invalid UTF-8 byte sequence").all()
     if kind.startswith("mojibake"):
         # share of the characters of the file as decoded (cp1252 mojibake has 3 per Chinese
         # character, up to 94% measured); gbk-exact: only the runs GBK reads exactly, ~1%
