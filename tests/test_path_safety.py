@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import RAW, ROOT
 
 from analysis import config as config_mod
 from analysis.conditions import select
 
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
 FILES = ("anhui_2025.txt", "fujian_2025.txt", "gansu_2025.txt", "hebei_2025.txt", "hunan_2025.txt")
 HOSTILE_PLACES = (
     "../../../escaped",

@@ -211,11 +211,15 @@ def plan_ingest(
     tables, gazetteer) with its sha256, the ``[ingest]`` settings, ``collection`` and the code."""
     roots, meta_paths, gazetteer = ingest_sources(paths, config, metadata)
     found = _discover(roots)
-    files = [e.path for e, _ in found if not e.status]
+    files = [e.path for e, _ in found if walk.is_listed_file(e)]
     inputs = stamps.file_digests([*files, *meta_paths, gazetteer], config.root)
-    # a path not read (unreadable, a loop, not .txt) by what ingest says of it
+    # any other path (unreadable, a dangling link, a loop) by what ingest says of it
     inputs.update(
-        {f"{_shown(e.path, config.root)}\t{e.name}": e.reason for e, _ in found if e.status}
+        {
+            f"{_shown(e.path, config.root)}\t{e.name}": e.reason
+            for e, _ in found
+            if not walk.is_listed_file(e)
+        }
     )
     inputs.update(reference.reference_digests(config))
     values = stamps.config_values(config, ["ingest"])

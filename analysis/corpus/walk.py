@@ -21,6 +21,13 @@ SKIPPED, REJECTED = "skipped", "rejected"
 NOTES_STATUS = "notes"
 NOTES = frozenset({"source.md", "sources.md", "readme.md"})
 NOTES_REASON = "folder notes, not a report"
+NOT_TXT = "not a .txt file"
+
+
+def is_listed_file(entry: Entry) -> bool:
+    """A regular, readable file: read as a report (no status), or listed but not read (folder
+    notes, another file type). Its bytes identify an ingest's inputs either way."""
+    return not entry.status or entry.status == NOTES_STATUS or entry.reason == NOT_TXT
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ def _file_entry(path: Path, name: str) -> Entry:
     if path.suffix.lower() != ".txt":
         if path.name.lower() in NOTES:
             return Entry(path, name, NOTES_STATUS, NOTES_REASON)
-        return Entry(path, name, SKIPPED, "not a .txt file")
+        return Entry(path, name, SKIPPED, NOT_TXT)
     try:
         with open(path, "rb"):
             pass
