@@ -28,7 +28,7 @@ RAW = ROOT / "data" / "raw"
 FILES = ("anhui_2025.txt", "fujian_2025.txt", "gansu_2025.txt", "hebei_2025.txt", "hunan_2025.txt")
 HOSTILE_PLACES = (
     "../../../escaped",
-    "/tmp/policyshift_absolute",
+    "{absolute}",  # an absolute path inside the test's folder, filled in by the fixture
     "two\nlines 'quoted' \"twice\"",
     "..",
     "深圳市/../" + "长" * 200,
@@ -41,7 +41,7 @@ derived = false
 [[measures.comparisons]]
 id = "fujian_vs_rest"
 label = "../../label/with\\nnewline | and pipes"
-target = "place == '/tmp/policyshift_absolute'"
+target = "place == '{absolute}'"
 reference = "rest"
 [topics]
 k_grid = [2]
@@ -71,17 +71,19 @@ def hostile_run(tmp_path_factory):
     for name in FILES:
         (raw / name).write_bytes((RAW / "provincial-2025-docx" / name).read_bytes())
     collection = "../../coll\nname"
+    absolute = (tmp / "absolute_escape").as_posix()
     meta = pd.DataFrame(
         {
             "source_file": [f"coll_name/{n}" for n in FILES],
-            "place": list(HOSTILE_PLACES),
+            "place": [p.format(absolute=absolute) for p in HOSTILE_PLACES],
             "year": ["2025"] * len(FILES),
             "level": ["province"] * len(FILES),
         }
     )
     meta.to_csv(tmp / "meta.csv", index=False)
     (tmp / "cfg.toml").write_text(
-        CONFIG.format(base=json.dumps((ROOT / "params.toml").as_posix())), encoding="utf-8"
+        CONFIG.format(base=json.dumps((ROOT / "params.toml").as_posix()), absolute=absolute),
+        encoding="utf-8",
     )
     work = tmp / "work"
     work.mkdir()
@@ -110,7 +112,7 @@ def test_every_file_created_lies_under_results(hostile_run):
     outside = [p for p in new_tmp if out not in p.resolve().parents and home not in p.parents]
     assert outside == []
     assert new_repo == set()
-    assert not Path("/tmp/policyshift_absolute").exists()
+    assert not (tmp / "absolute_escape").exists()
     assert len([p for p in new_tmp if out in p.resolve().parents]) > 50
 
 
