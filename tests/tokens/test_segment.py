@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -116,9 +115,7 @@ def test_cache_is_reused_without_segmenting(built, paragraphs, monkeypatch):
 
     monkeypatch.setattr(Tokenizer, "tokenize_many", fail)
     monkeypatch.setattr(Tokenizer, "fit", fail)
-    t0 = time.perf_counter()
     again = build_tokens(paragraphs, config=CONFIG, root=ROOT, cache_dir=cache)
-    assert time.perf_counter() - t0 < 2.0
     pd.testing.assert_frame_equal(again, tokens)
     # a changed setting or text changes the key, so the cache is not used
     with pytest.raises(AssertionError, match="segmenter called"):
