@@ -13,7 +13,14 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSpec, concept_label
+from analysis.figures.base import (
+    CONCEPT_COUNT,
+    PER_CHARS,
+    POOLED_CI,
+    FigureSpec,
+    concept_label,
+    method_line,
+)
 from analysis.figures.draw import SERIES_COLOR, mark_years, panel_grid, series_band
 from analysis.figures.emphasis import CONCEPTS, PANEL, read_concepts
 from analysis.figures.series import NATIONAL, YEAR_SERIES, national_series, selected_concepts
@@ -62,6 +69,11 @@ SPEC = FigureSpec(
     question="How has the national report's emphasis on each concept changed since 1954?",
     inputs=(PANEL, CONCEPTS),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS,
+        interval=POOLED_CI,
+    ),
     settings=("trend_concepts", "key_years"),
     optional=(YEAR_SERIES,),
 )
