@@ -121,10 +121,50 @@ def method_line(*, counting: str, denominator: str, interval: str) -> str:
 
 
 def draw_method(fig: Figure, line: str, *, fontsize: float = 6.5) -> None:
-    """The method line under the figure (a figure-level x label: constrained layout keeps it
-    inside the canvas, below the axes and legends), wrapped to the figure's width."""
-    width = max(60, int(fig.get_figwidth() * 17))
-    fig.supxlabel(wrap_label(line, width), fontsize=fontsize, color="#555555")
+    """The method line under the figure, in a strip added at the bottom.
+
+    The figure is laid out first (constrained layout) and then frozen: it grows by the strip's
+    height and every axes, figure text and figure legend moves up by that height, so nothing
+    changes size and the line never overlaps a legend or a label. Wrapped to the figure's
+    width.
+    """
+    width_in, height_in = fig.get_size_inches()
+    text = wrap_label(line, max(60, int(width_in * 20)))
+    strip = ((text.count("\n") + 1) * fontsize * 1.3 + 8) / 72  # inches
+    fig.draw_without_rendering()
+    legends = [
+        (leg, leg.get_window_extent().transformed(fig.transFigure.inverted()))
+        for leg in fig.legends
+    ]
+    fig.set_layout_engine("none")
+    total = height_in + strip
+    frac = strip / total
+    fig.set_size_inches(width_in, total)
+
+    def up(y: float) -> float:
+        return frac + y * (1 - frac)
+
+    for ax in fig.axes:
+        if ax.get_axes_locator() is None:
+            pos = ax.get_position()
+            ax.set_position((pos.x0, up(pos.y0), pos.width, pos.height * (1 - frac)))
+    for txt in [*fig.texts, fig._suptitle, fig._supxlabel, fig._supylabel]:
+        if txt is not None:
+            x, y = txt.get_position()
+            txt.set_position((x, up(y)))
+    for leg, box in legends:
+        leg.set_loc("lower left")
+        leg.set_bbox_to_anchor((box.x0, up(box.y0)), transform=fig.transFigure)
+        leg.borderaxespad = 0.0
+    fig.text(
+        0.5,
+        3 / 72 / total,
+        text,
+        ha="center",
+        va="bottom",
+        fontsize=fontsize,
+        color="#555555",
+    )
 
 
 def read_table(results: Path, rel: str, *, columns: Sequence[str] = ()) -> pd.DataFrame:
