@@ -110,3 +110,20 @@ def test_manifest_and_report_show_the_method(fast_build, fast_config, name):
     assert manifest["figures"][name]["method"] == line
     page = (fast_build.root / "report" / "index.html").read_text(encoding="utf-8")
     assert line.replace("'", "&#x27;") in page
+
+
+def test_section_diff_view(fast_build):
+    from analysis.views import NotApplicable, section_diff
+
+    national = section_diff(fast_build.root, group="national")
+    assert len(national) == 29 and national["diff"].is_monotonic_decreasing
+    assert (national["n_reports"] == national["n_reports"].iloc[0]).all()
+    assert list(national.columns[-5:]) == [
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "zero_in_ci",
+        "ci_method",
+    ]
+    with pytest.raises(NotApplicable, match="no report with both"):
+        section_diff(fast_build.root, group="nowhere")

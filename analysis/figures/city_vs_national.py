@@ -139,7 +139,7 @@ def make(results: Path, cfg: Config) -> Figure:
     lines = (
         f"City vs national: {len(concepts)} concept(s) in {len(shown)} city series and "
         "the national work reports of the same years",
-        "rate per 10,000 characters pooled over a year's reports, 95% paragraph-bootstrap "
+        "rate per 10,000 characters pooled over a year's reports, 95% bootstrap "
         "band; only years with reports in both series (gaps = a year missing from either)",
         *([f"not drawn: {', '.join(names)}"] if names else []),
         *([f"{UNKNOWN} (left out): {', '.join(unknown)}"] if unknown else []),

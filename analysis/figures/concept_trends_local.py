@@ -118,7 +118,7 @@ def make(results: Path, cfg: Config) -> Figure:
     lines = (
         f"Concept emphasis by year in {len(ids)} local series: "
         + ", ".join(f"{names[s][0]} ({names[s][1]})" for s in ids),
-        "rate per 10,000 characters pooled over a year's work reports, 95% paragraph-bootstrap "
+        "rate per 10,000 characters pooled over a year's work reports, 95% bootstrap "
         "band; gaps = years without a report",
         *([f"not in this corpus ({SETTING}): {', '.join(missing)}"] if missing else []),
         *([f"dotted: {marks}"] if marks else []),

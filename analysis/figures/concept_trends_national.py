@@ -57,7 +57,7 @@ def make(results: Path, cfg: Config) -> Figure:
     fig.suptitle(
         f"Concept emphasis in {int(nat.drop_duplicates('year')['n_reports'].sum())} national "
         f"reports ({NATIONAL}), "
-        f"{years.min()}-{years.max()} (rate per 10,000 characters, 95% paragraph-bootstrap band;"
+        f"{years.min()}-{years.max()} (rate per 10,000 characters, 95% bootstrap band;"
         f" gaps = years without a report)\ndotted: {marks}",
         fontsize=9,
     )

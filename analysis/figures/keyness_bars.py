@@ -156,7 +156,7 @@ SPEC = FigureSpec(
     make=make,
     method=method_line(
         counting="token count (segmented tokens)",
-        denominator="all tokens of each side, effect = log2 ratio of relative frequencies",
+        denominator="all tokens of each side (bars: G2 log-likelihood of the relative frequencies)",
         interval="no interval (G2 test, q = Benjamini-Hochberg)",
     ),
     settings=("keyness_comparisons", "keyness_terms"),

@@ -100,9 +100,12 @@ def make(results: Path, cfg: Config) -> Figure:
                     label=name if side == SECTION_COLORS["plan"] else None,
                 )
         n = int(g["n_reports"].max())
-        ax.set_title(f"{group_title(group)} ({n} report{'s' if n != 1 else ''})")
+        ax.set_title(group_title(group))
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel("plan minus review, per 10k characters")
+        ax.set_xlabel(
+            f"plan minus review, per 10k characters\n({n} report{'s' if n != 1 else ''} "
+            "with both sections)"
+        )
     axes[0].set_yticks(
         y, [concept_label(labels.at[c, "label_en"], labels.at[c, "label_zh"]) for c in concepts]
     )
