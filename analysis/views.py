@@ -192,8 +192,9 @@ def term_counts(
 def section_shift(results: Path, *, group: str = "all") -> pd.DataFrame:
     """Review vs plan rates per concept for a level ``group`` (all | national | province | local).
 
-    One row per concept: ``label_en, label_zh``, ``review`` and ``plan`` rates with intervals and
-    ``plan_minus_review``, sorted by that difference.
+    One row per concept: ``label_en, label_zh``, ``review`` and ``plan`` rates with intervals
+    (reports resampled) and ``plan_minus_review``, sorted by that difference. For the interval
+    of the difference itself, paired by report, see :func:`section_diff`.
     """
     shift = _need_table(results, SHIFT).table(SHIFT)
     part = shift[shift["group"] == group]
@@ -210,6 +211,40 @@ def section_shift(results: Path, *, group: str = "all") -> pd.DataFrame:
     wide.columns = [f"{section}_{stat}" for stat, section in wide.columns]
     wide["plan_minus_review"] = wide["plan_rate"] - wide["review_rate"]
     return wide.sort_values("plan_minus_review", ascending=False).reset_index()
+
+
+def section_diff(results: Path, *, group: str = "all") -> pd.DataFrame:
+    """Plan minus review per concept for a level ``group``, paired by report
+    (``tables/concept_section_diff.csv``): the reports with both sections only, with the
+    report-cluster interval of the difference itself.
+
+    One row per concept: ``label_en, label_zh, n_reports, review_rate, plan_rate, diff,
+    diff_ci_low, diff_ci_high, zero_in_ci, ci_method``, sorted by ``diff`` (most plan-heavy
+    first). Unlike ``plan_minus_review`` of :func:`section_shift` (whose rates include the
+    reports having only one of the sections), ``diff`` pairs the sections of each report.
+    """
+    diff = _need_table(results, DIFF).table(DIFF)
+    part = diff[diff["group"] == group]
+    if part.empty:
+        known = ", ".join(map(str, dict.fromkeys(diff["group"]))) or "none"
+        raise NotApplicable(
+            f"no report with both a review and a plan section in group {group!r} "
+            f"(groups here: {known})"
+        )
+    cols = [
+        "concept",
+        "label_en",
+        "label_zh",
+        "n_reports",
+        "review_rate",
+        "plan_rate",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "zero_in_ci",
+        "ci_method",
+    ]
+    return part.sort_values("diff", ascending=False, kind="stable")[cols].reset_index(drop=True)
 
 
 def keyness_comparisons(results: Path) -> pd.DataFrame:
@@ -388,6 +423,7 @@ NATIONAL_PLACE = "全国"
 PANEL = "tables/concept_panel.parquet"
 TERM_PANEL = "tables/term_panel.csv"
 SHIFT = "tables/concept_section_shift.csv"
+DIFF = "tables/concept_section_diff.csv"
 KEYNESS_INDEX = "tables/keyness/index.csv"
 TFIDF = "tables/tfidf_top_terms.csv"
 YEAR_SERIES = "tables/year_series.csv"
@@ -451,6 +487,9 @@ class Views:
 
     def section_shift(self, **kwargs: Any) -> pd.DataFrame | Note:
         return self._call(section_shift, **kwargs)
+
+    def section_diff(self, **kwargs: Any) -> pd.DataFrame | Note:
+        return self._call(section_diff, **kwargs)
 
     def keyness_comparisons(self) -> pd.DataFrame | Note:
         return self._call(keyness_comparisons)

@@ -4,9 +4,18 @@ random stream is the documented one, and a keyed generator does not depend on ot
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from analysis.bootstrap import Resampler, keyed_rng, percentile_interval
+from analysis.bootstrap import (
+    Resampler,
+    bca_interval,
+    bootstrap_interval,
+    keyed_rng,
+    method_label,
+    percentile_interval,
+    report_clusters,
+)
 
 
 def test_one_stratum_draw_is_the_documented_stream():
@@ -54,3 +63,56 @@ def test_percentile_interval_and_shape_checks():
         Resampler.build(3, strata=np.zeros(4, dtype=int))
     with pytest.raises(ValueError, match="clusters"):
         Resampler.build(3, clusters=np.zeros(2, dtype=int))
+
+
+def test_report_clusters_split_only_groups_of_one_report():
+    reports = np.array(["a", "a", "b", "b", "c", "c", "c"])
+    groups = np.array([0, 0, 0, 0, 1, 1, 1])  # group 1 holds one report: its paragraphs
+    codes = report_clusters(reports, strata=groups)
+    assert codes[0] == codes[1] and codes[2] == codes[3] and codes[0] != codes[2]
+    assert len(set(codes[4:])) == 3 and not set(codes[4:]) & set(codes[:4])
+    res = Resampler.build(7, strata=groups, clusters=codes)
+    assert res.n_units == 5
+    assert method_label("report-cluster") == "report-cluster bootstrap, percentile"
+    assert method_label("paragraph", "bca") == "paragraph bootstrap, BCa"
+
+
+def test_cluster_codes_number_units_as_a_sorted_pair_factorize():
+    """The integer key gives the unit numbering of a sorted factorize of (stratum, cluster)."""
+    rng = np.random.default_rng(4)
+    strata, clusters = rng.integers(0, 4, 300), rng.integers(0, 30, 300)
+    expected, _ = pd.factorize(pd.MultiIndex.from_arrays([strata, clusters]), sort=True)
+    got = Resampler.build(300, strata=strata, clusters=clusters).unit_of_doc
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_bca_is_the_percentile_interval_without_bias_or_skew():
+    reps = np.linspace(-3, 3, 2001)[:, None]  # centred on the estimate 0, symmetric jackknife
+    jack = np.array([[-1.0], [1.0], [-2.0], [2.0]])
+    low, high = bca_interval(reps, np.array([0.0]), jack, 0.9)
+    p_low, p_high = percentile_interval(reps, 0.9)
+    np.testing.assert_allclose([low[0], high[0]], [p_low[0], p_high[0]])
+    # a concept without a hit: every replicate and jackknife value 0 -> [0, 0], not NaN
+    zero = bca_interval(np.zeros((50, 1)), np.zeros(1), np.zeros((5, 1)))
+    assert zero == (np.zeros(1), np.zeros(1))
+    # the estimate below every replicate: BCa undefined, NaN (never clamped)
+    low, high = bca_interval(np.arange(1.0, 51.0)[:, None], np.zeros(1), jack)
+    assert np.isnan(low).all() and np.isnan(high).all()
+    with pytest.raises(ValueError, match="jackknife"):
+        bootstrap_interval(reps, interval="bca")
+
+
+def test_bca_agrees_with_scipy_on_a_skewed_mean():
+    """Same data, scipy.stats.bootstrap(method="BCa") vs our replicates and jackknife."""
+    from scipy import stats
+
+    data = np.random.default_rng(0).gamma(1.0, 1.0, size=60)
+    reps = data[np.random.default_rng(1).integers(0, 60, size=(20_000, 60))].mean(axis=1)
+    jack = (data.sum() - data) / 59
+    low, high = bca_interval(reps[:, None], np.array([data.mean()]), jack[:, None])
+    ref = stats.bootstrap(
+        (data,), np.mean, method="BCa", n_resamples=20_000, random_state=2
+    ).confidence_interval
+    np.testing.assert_allclose([low[0], high[0]], [ref.low, ref.high], rtol=0.02)
+    p_low, p_high = percentile_interval(reps[:, None])
+    assert low[0] > p_low[0] and high[0] > p_high[0]  # right skew: BCa shifts the interval up

@@ -246,9 +246,13 @@ class MeasuresConfig:
 
     # Concept dictionaries (TOML; counting rule in its header and in analysis/measures/concepts.py).
     concepts: FilePath = "data/concepts.toml"
-    # Bootstrap replicates (resampled paragraphs) and level of the concept-rate intervals.
+    # Bootstrap replicates and level of the concept-rate intervals (a group of several reports
+    # resamples reports, a single report its paragraphs; README "Intervals").
     n_boot: Count = 1000
     ci_level: Float = Field(0.95, gt=0, lt=1)
+    # Interval from the replicates: raw "percentile" or "bca" (bias-corrected and accelerated,
+    # jackknife over the resampled units); never clamped.
+    ci_interval: Literal["percentile", "bca"] = "percentile"
     # TF-IDF: terms per group, minimum number of groups a term must occur in, and the docvars
     # whose groups get a table (besides single reports).
     tfidf_top: Count = 20

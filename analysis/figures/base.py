@@ -52,6 +52,11 @@ class FigureSpec:
         File stem of ``<out>/<id>.png`` and ``.pdf``; the ``--only`` argument.
     question : str
         The question the figure answers (README, manifest).
+    method : str
+        The short stated-rules line drawn under the figure and shown in the manifest and the
+        HTML report's caption: ``"counting: ...; denominator: ...; interval: ..."``
+        (:func:`method_line`); ``{level}`` and ``{interval}`` are filled from ``[measures]
+        ci_level`` and ``ci_interval`` (:meth:`caption`).
     inputs : tuple[str, ...] or callable
         Tables it reads, relative to the results folder (or a function of the config returning
         them, when settings choose the tables); their sha256 goes to the manifest.
@@ -71,9 +76,15 @@ class FigureSpec:
     question: str
     inputs: tuple[str, ...] | Callable[[Config], tuple[str, ...]]
     make: MakeFn
+    method: str
     settings: tuple[str, ...] = ()
     seeded: bool = False
     optional: tuple[str, ...] | Callable[[Config, Path], tuple[str, ...]] = ()
+
+    def caption(self, cfg: Config) -> str:
+        """The method line with the interval level and kind of ``cfg`` filled in."""
+        interval = {"percentile": "percentile", "bca": "BCa"}[cfg.measures.ci_interval]
+        return self.method.format(level=f"{cfg.measures.ci_level:.0%}", interval=interval)
 
     def tables(self, cfg: Config) -> tuple[str, ...]:
         """The input tables under ``cfg`` the figure needs, relative to the results folder."""
@@ -90,6 +101,70 @@ class FigureSpec:
         """The needed input tables absent from ``results``."""
         res = Results(results)
         return tuple(rel for rel in self.tables(cfg) if not res.path(rel).is_file())
+
+
+#: Parts of the method lines shared by the figures.
+CONCEPT_COUNT = "longest-match dictionary count of the concept's terms"
+PER_CHARS = "10,000 characters of clean text (whitespace excluded)"
+PARAGRAPH_CI = "{level} paragraph bootstrap ({interval}) of each report"
+POOLED_CI = (
+    "{level} report-cluster bootstrap ({interval}) where reports are pooled, paragraph "
+    "bootstrap for a single report"
+)
+NO_INTERVAL = "no interval"
+
+
+def method_line(*, counting: str, denominator: str, interval: str) -> str:
+    """``"counting: ...; denominator: ...; interval: ..."``: what a figure counted, divided by
+    and how its intervals were computed (or ``no interval``)."""
+    return f"counting: {counting}; denominator: {denominator}; interval: {interval}"
+
+
+def draw_method(fig: Figure, line: str, *, fontsize: float = 6.5) -> None:
+    """The method line under the figure, in a strip added at the bottom.
+
+    The figure is laid out first (constrained layout) and then frozen: it grows by the strip's
+    height and every axes, figure text and figure legend moves up by that height, so nothing
+    changes size and the line never overlaps a legend or a label. Wrapped to the figure's
+    width.
+    """
+    width_in, height_in = fig.get_size_inches()
+    text = wrap_label(line, max(60, int(width_in * 20)))
+    strip = ((text.count("\n") + 1) * fontsize * 1.3 + 8) / 72  # inches
+    fig.draw_without_rendering()
+    legends = [
+        (leg, leg.get_window_extent().transformed(fig.transFigure.inverted()))
+        for leg in fig.legends
+    ]
+    fig.set_layout_engine("none")
+    total = height_in + strip
+    frac = strip / total
+    fig.set_size_inches(width_in, total)
+
+    def up(y: float) -> float:
+        return frac + y * (1 - frac)
+
+    for ax in fig.axes:
+        if ax.get_axes_locator() is None:
+            pos = ax.get_position()
+            ax.set_position((pos.x0, up(pos.y0), pos.width, pos.height * (1 - frac)))
+    for txt in [*fig.texts, fig._suptitle, fig._supxlabel, fig._supylabel]:
+        if txt is not None:
+            x, y = txt.get_position()
+            txt.set_position((x, up(y)))
+    for leg, box in legends:
+        leg.set_loc("lower left")
+        leg.set_bbox_to_anchor((box.x0, up(box.y0)), transform=fig.transFigure)
+        leg.borderaxespad = 0.0
+    fig.text(
+        0.5,
+        3 / 72 / total,
+        text,
+        ha="center",
+        va="bottom",
+        fontsize=fontsize,
+        color="#555555",
+    )
 
 
 def read_table(results: Path, rel: str, *, columns: Sequence[str] = ()) -> pd.DataFrame:

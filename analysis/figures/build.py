@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from analysis import io, stamps
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSkipped, FigureSpec
+from analysis.figures.base import FigureError, FigureSkipped, FigureSpec, draw_method
 from analysis.figures.fonts import CJKFont, resolve_font
 from analysis.figures.registry import REGISTRY
 from analysis.figures.render import FORMATS, render
@@ -115,6 +115,7 @@ def _draw(spec: FigureSpec, results: Path, cfg: Config) -> Figure:
         raise FigureError(f"figure {spec.id}: {exc}") from exc
     if not isinstance(fig, Figure):
         raise TypeError(f"figure {spec.id}: make() returned {type(fig).__name__}, not a Figure")
+    draw_method(fig, spec.caption(cfg))
     return fig
 
 
@@ -159,6 +160,7 @@ def _plan(spec: FigureSpec, cfg: Config, results: Path, font: CJKFont) -> dict[s
     res = Results(results)
     return {
         "question": spec.question,
+        "method": spec.caption(cfg),
         "inputs": {rel: io.sha256_file(res.path(rel)) for rel in spec.present_tables(cfg, results)},
         "seed": cfg.seed if spec.seeded else None,
         "settings": json.loads(json.dumps(settings)),
@@ -174,7 +176,7 @@ def _plan(spec: FigureSpec, cfg: Config, results: Path, font: CJKFont) -> dict[s
 
 
 # fields of an entry that decide whether a figure is redrawn (the rest is provenance)
-_DECIDING = ("inputs", "seed", "settings", "font", "versions")
+_DECIDING = ("inputs", "seed", "settings", "font", "versions", "method")
 
 
 def _unchanged(old: dict[str, Any] | None, new: dict[str, Any], out: Path) -> bool:

@@ -18,7 +18,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, title_lines, wrap_label
+from analysis.figures.base import (
+    CONCEPT_COUNT,
+    PER_CHARS,
+    POOLED_CI,
+    FigureSkipped,
+    FigureSpec,
+    concept_label,
+    method_line,
+    title_lines,
+    wrap_label,
+)
 from analysis.figures.draw import LEVEL_COLORS, TARGET_COLOR, panel_grid, series_band
 from analysis.figures.emphasis import CONCEPTS, read_concepts
 from analysis.figures.series import (
@@ -129,7 +139,7 @@ def make(results: Path, cfg: Config) -> Figure:
     lines = (
         f"City vs national: {len(concepts)} concept(s) in {len(shown)} city series and "
         "the national work reports of the same years",
-        "rate per 10,000 characters pooled over a year's reports, 95% paragraph-bootstrap "
+        "rate per 10,000 characters pooled over a year's reports, 95% bootstrap "
         "band; only years with reports in both series (gaps = a year missing from either)",
         *([f"not drawn: {', '.join(names)}"] if names else []),
         *([f"{UNKNOWN} (left out): {', '.join(unknown)}"] if unknown else []),
@@ -144,5 +154,10 @@ SPEC = FigureSpec(
     "digitalisation) more or less than the national work report of the same year?",
     inputs=(YEAR_SERIES, CONCEPTS),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS + ", pooled over a year's reports of the series",
+        interval=POOLED_CI,
+    ),
     settings=("city_vs_national_concepts",),
 )

@@ -8,7 +8,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec
+from analysis.figures.base import (
+    CONCEPT_COUNT,
+    NO_INTERVAL,
+    PER_CHARS,
+    FigureSkipped,
+    FigureSpec,
+    method_line,
+)
 from analysis.figures.emphasis import (
     CONCEPTS,
     PANEL,
@@ -63,4 +70,10 @@ SPEC = FigureSpec(
     "the other local reports?",
     inputs=(PANEL, CONCEPTS),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS
+        + ", pooled over a place's reports (colour: log2 of the rate over the concept's mean)",
+        interval=NO_INTERVAL,
+    ),
 )

@@ -8,7 +8,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec
+from analysis.figures.base import (
+    CONCEPT_COUNT,
+    NO_INTERVAL,
+    PER_CHARS,
+    FigureSkipped,
+    FigureSpec,
+    method_line,
+)
 from analysis.figures.draw import REGIONS
 from analysis.figures.emphasis import (
     CONCEPTS,
@@ -61,4 +68,10 @@ SPEC = FigureSpec(
     question="Which policy concepts does each province emphasise more or less than the others?",
     inputs=(PANEL, CONCEPTS),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS
+        + ", pooled over a province's reports (colour: log2 of the rate over the concept's mean)",
+        interval=NO_INTERVAL,
+    ),
 )

@@ -16,7 +16,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, title_lines
+from analysis.figures.base import (
+    CONCEPT_COUNT,
+    PER_CHARS,
+    POOLED_CI,
+    FigureSkipped,
+    FigureSpec,
+    concept_label,
+    method_line,
+    title_lines,
+)
 from analysis.figures.draw import LINE_COLORS, mark_years, panel_grid, series_band
 from analysis.figures.emphasis import CONCEPTS, read_concepts
 from analysis.figures.series import YEAR_SERIES, read_series, selected_concepts, series_order
@@ -109,7 +118,7 @@ def make(results: Path, cfg: Config) -> Figure:
     lines = (
         f"Concept emphasis by year in {len(ids)} local series: "
         + ", ".join(f"{names[s][0]} ({names[s][1]})" for s in ids),
-        "rate per 10,000 characters pooled over a year's work reports, 95% paragraph-bootstrap "
+        "rate per 10,000 characters pooled over a year's work reports, 95% bootstrap "
         "band; gaps = years without a report",
         *([f"not in this corpus ({SETTING}): {', '.join(missing)}"] if missing else []),
         *([f"dotted: {marks}"] if marks else []),
@@ -124,5 +133,10 @@ SPEC = FigureSpec(
     "(Shenzhen 2001-2026, Zhumadian 2002-2026), side by side?",
     inputs=(YEAR_SERIES, CONCEPTS),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS + ", pooled over a year's reports of the series",
+        interval=POOLED_CI,
+    ),
     settings=("local_series", "trend_concepts", "key_years"),
 )

@@ -13,7 +13,14 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSpec, concept_label
+from analysis.figures.base import (
+    CONCEPT_COUNT,
+    PER_CHARS,
+    POOLED_CI,
+    FigureSpec,
+    concept_label,
+    method_line,
+)
 from analysis.figures.draw import SERIES_COLOR, mark_years, panel_grid, series_band
 from analysis.figures.emphasis import CONCEPTS, PANEL, read_concepts
 from analysis.figures.series import NATIONAL, YEAR_SERIES, national_series, selected_concepts
@@ -50,7 +57,7 @@ def make(results: Path, cfg: Config) -> Figure:
     fig.suptitle(
         f"Concept emphasis in {int(nat.drop_duplicates('year')['n_reports'].sum())} national "
         f"reports ({NATIONAL}), "
-        f"{years.min()}-{years.max()} (rate per 10,000 characters, 95% paragraph-bootstrap band;"
+        f"{years.min()}-{years.max()} (rate per 10,000 characters, 95% bootstrap band;"
         f" gaps = years without a report)\ndotted: {marks}",
         fontsize=9,
     )
@@ -62,6 +69,11 @@ SPEC = FigureSpec(
     question="How has the national report's emphasis on each concept changed since 1954?",
     inputs=(PANEL, CONCEPTS),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS,
+        interval=POOLED_CI,
+    ),
     settings=("trend_concepts", "key_years"),
     optional=(YEAR_SERIES,),
 )

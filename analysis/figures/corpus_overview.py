@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSpec, read_table
+from analysis.figures.base import NO_INTERVAL, FigureSpec, method_line, read_table
 from analysis.figures.draw import LEVELS, group_color, ordered
 
 DOCUMENTS = "corpus/documents.parquet"
@@ -218,5 +218,10 @@ SPEC = FigureSpec(
     "and which carry quality flags?",
     inputs=(DOCUMENTS,),
     make=make,
+    method=method_line(
+        counting="reports, places and years, and report length in characters of clean text (whitespace excluded)",
+        denominator="none (counts and lengths)",
+        interval=NO_INTERVAL,
+    ),
     seeded=True,
 )

@@ -23,9 +23,13 @@ from matplotlib.patches import Rectangle
 
 from analysis.config import Config
 from analysis.figures.base import (
+    CONCEPT_COUNT,
+    NO_INTERVAL,
+    PER_CHARS,
     FigureSkipped,
     FigureSpec,
     concept_label,
+    method_line,
     read_table,
     title_lines,
 )
@@ -198,5 +202,10 @@ SPEC = FigureSpec(
     "change over the years, with the gaps of the panel shown?",
     inputs=(PANEL, CONCEPTS),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS + ", pooled over a district's reports of the year",
+        interval=NO_INTERVAL,
+    ),
     settings=("district_prefecture", "district_concepts"),
 )

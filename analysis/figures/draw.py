@@ -127,21 +127,11 @@ def interval_points(
     marker: str = "o",
     size: float = 3.5,
 ) -> Axes:
-    """Points at ``(x, y)`` with horizontal interval bars ``[low, high]``."""
-    x, low, high = (np.asarray(a, dtype=float) for a in (x, low, high))
-    err = np.vstack([np.clip(x - low, 0, None), np.clip(high - x, 0, None)])
-    ax.errorbar(
-        x,
-        y,
-        xerr=np.nan_to_num(err),
-        fmt=marker,
-        color=color,
-        markersize=size,
-        elinewidth=0.8,
-        capsize=0,
-        label=label,
-        zorder=3,
-    )
+    """Points at ``(x, y)`` with horizontal interval bars ``[low, high]``, drawn raw: an
+    interval that misses its point is shown where it is, never stretched to the point."""
+    y, x, low, high = (np.asarray(a, dtype=float) for a in (y, x, low, high))
+    ax.hlines(y, low, high, color=color, linewidth=0.8, zorder=3)
+    ax.plot(x, y, marker, color=color, markersize=size, linestyle="none", label=label, zorder=4)
     return ax
 
 

@@ -18,7 +18,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSkipped, FigureSpec, read_table
+from analysis.figures.base import FigureError, FigureSkipped, FigureSpec, method_line, read_table
 from analysis.figures.draw import MUTED, REFERENCE_COLOR, TARGET_COLOR, panel_grid
 
 INDEX = "tables/keyness/index.csv"
@@ -154,6 +154,11 @@ SPEC = FigureSpec(
     "reports, Zhejiang from other local reports)?",
     inputs=(INDEX,),
     make=make,
+    method=method_line(
+        counting="token count (segmented tokens)",
+        denominator="all tokens of each side (bars: G2 log-likelihood of the relative frequencies)",
+        interval="no interval (G2 test, q = Benjamini-Hochberg)",
+    ),
     settings=("keyness_comparisons", "keyness_terms"),
     optional=drawn_tables,
 )

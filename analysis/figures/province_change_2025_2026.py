@@ -13,7 +13,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, concept_label
+from analysis.figures.base import (
+    CONCEPT_COUNT,
+    NO_INTERVAL,
+    PER_CHARS,
+    FigureSkipped,
+    FigureSpec,
+    concept_label,
+    method_line,
+)
 from analysis.figures.draw import REGIONS, group_color, ordered
 from analysis.figures.emphasis import CONCEPTS, PANEL, read_concepts, read_panel
 
@@ -125,5 +133,10 @@ SPEC = FigureSpec(
     "how many provinces moved each way?",
     inputs=(PANEL, CONCEPTS),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS + " of each province's report, change = 2026 rate minus 2025 rate",
+        interval=NO_INTERVAL,
+    ),
     seeded=True,
 )

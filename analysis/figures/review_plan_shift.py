@@ -1,4 +1,6 @@
-"""Review vs plan: how much each concept is written about when reporting past work vs planning."""
+"""Review vs plan: how much more (or less) each concept is written about when planning than when
+reporting past work: the paired difference of the rates with its interval
+(``tables/concept_section_diff.csv``)."""
 
 from __future__ import annotations
 
@@ -6,24 +8,32 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, read_table
-from analysis.figures.draw import SECTION_COLORS, groups_by_collection, interval_points
+from analysis.figures.base import (
+    CONCEPT_COUNT,
+    PER_CHARS,
+    FigureSkipped,
+    FigureSpec,
+    concept_label,
+    method_line,
+    read_table,
+)
+from analysis.figures.draw import SECTION_COLORS, groups_by_collection
 
-SHIFT = "tables/concept_section_shift.csv"
+DIFF = "tables/concept_section_diff.csv"
 COLUMNS = (
     "group",
-    "section",
     "concept",
     "label_en",
     "label_zh",
-    "count",
-    "chars",
-    "rate",
-    "ci_low",
-    "ci_high",
+    "n_reports",
+    "review_count",
+    "plan_count",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "zero_in_ci",
 )
 GROUPS = ("all", "national", "province", "local")
 GROUP_TITLES = {
@@ -42,76 +52,71 @@ def group_title(group: str) -> str:
 
 
 def make(results: Path, cfg: Config) -> Figure:
-    """Dumbbells per concept (rows) and report group (panels): review and plan rates with CIs."""
-    shift = read_table(results, SHIFT, columns=COLUMNS)
-    shift, groups = groups_by_collection(shift, GROUPS)
-    both = (
-        shift[shift["rate"] > 0]
-        .groupby("group")["section"]
-        .agg(lambda s: {"review", "plan"} <= set(s))
-    )
-    shift = shift[shift["group"].isin(both[both].index)]
-    if shift.empty:
+    """Per concept (rows) and report group (panels): plan minus review rate with the paired
+    report-cluster interval of the difference; filled where the interval excludes 0."""
+    diff = read_table(results, DIFF, columns=COLUMNS)
+    diff, groups = groups_by_collection(diff, GROUPS)
+    mentioned = diff[(diff["review_count"] + diff["plan_count"]) > 0]
+    groups = [g for g in groups if g in set(mentioned["group"])]
+    if not groups:
         raise FigureSkipped(
-            f"{SHIFT} has no report group with concepts mentioned in both its review and its "
-            "plan sections"
+            f"{DIFF} has no report group with both a review and a plan section and a concept "
+            "mentioned in either"
         )
-    groups = [g for g in groups if g in set(shift["group"])]
-    rate = shift.pivot_table(
-        index="concept", columns=["group", "section"], values="rate", aggfunc="first"
-    )
     first = groups[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        order = np.log2(rate[(first, "plan")] / rate[(first, "review")])
     order = (
-        order.replace([np.inf, -np.inf], np.nan)
+        diff[diff["group"] == first]
+        .set_index("concept")["diff"]
         .fillna(0)
         .sort_values(ascending=False, kind="stable")
     )
     concepts = list(order.index)
-    labels = shift.drop_duplicates("concept").set_index("concept")
-    ypos = {c: i for i, c in enumerate(concepts)}
+    labels = diff.drop_duplicates("concept").set_index("concept")
     fig = Figure(figsize=(11, 1.6 + 0.22 * len(concepts)))
-    axes = fig.subplots(1, len(groups), sharey=True, sharex=True)
-    axes = np.atleast_1d(axes)
-    positive = shift.loc[shift["rate"] > 0, "rate"]
+    axes = np.atleast_1d(fig.subplots(1, len(groups), sharey=True, sharex=True))
+    y = np.arange(len(concepts))
     for ax, group in zip(axes, groups, strict=True):
-        g = shift[shift["group"] == group]
-        wide = g.pivot_table(index="concept", columns="section", values="rate", aggfunc="first")
-        wide = wide.reindex(concepts)
-        y = np.array([ypos[c] for c in wide.index])
-        ax.hlines(y, wide["review"], wide["plan"], color="#999999", linewidth=1.0, zorder=2)
-        for section in ("review", "plan"):
-            s = g[g["section"] == section].set_index("concept").reindex(concepts)
-            interval_points(
-                ax,
-                y,
-                s["rate"].where(s["rate"] > 0),
-                s["ci_low"],
-                s["ci_high"],
-                color=SECTION_COLORS[section],
-                label=section,
-                size=3.2,
-            )
-        ax.set_xscale("log")
+        g = diff[diff["group"] == group].set_index("concept").reindex(concepts)
+        ax.axvline(0, color="#666666", linewidth=0.8, zorder=1)
+        shown = (g["review_count"] + g["plan_count"]) > 0
+        sure = shown & ~g["zero_in_ci"].astype(bool)
+        for mask, face, name in (
+            (sure, None, "interval excludes 0"),
+            (shown & ~sure, "white", "interval includes 0"),
+        ):
+            color = np.where(g["diff"] > 0, SECTION_COLORS["plan"], SECTION_COLORS["review"])
+            for side in (SECTION_COLORS["plan"], SECTION_COLORS["review"]):
+                m = (mask & (color == side)).to_numpy()
+                ax.hlines(y[m], g["diff_ci_low"][m], g["diff_ci_high"][m], color=side, lw=0.9)
+                ax.plot(
+                    g["diff"][m],
+                    y[m],
+                    "o",
+                    color=side,
+                    markerfacecolor=face or side,
+                    markersize=3.4,
+                    linestyle="none",
+                    zorder=4,
+                    label=name if side == SECTION_COLORS["plan"] else None,
+                )
+        n = int(g["n_reports"].max())
         ax.set_title(group_title(group))
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel("rate per 10k characters (log scale)")
+        ax.set_xlabel(
+            f"plan minus review, per 10k characters\n({n} report{'s' if n != 1 else ''} "
+            "with both sections)"
+        )
     axes[0].set_yticks(
-        range(len(concepts)),
-        [concept_label(labels.at[c, "label_en"], labels.at[c, "label_zh"]) for c in concepts],
+        y, [concept_label(labels.at[c, "label_en"], labels.at[c, "label_zh"]) for c in concepts]
     )
     axes[0].set_ylim(-0.7, len(concepts) - 0.3)
-    axes[0].set_xlim(positive.min() * 0.6, positive.max() * 1.6)
-    axes[0].xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axes[0].xaxis.set_minor_locator(NullLocator())
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, [f"{n} section" for n in names], loc="outside lower center", ncols=2)
+    fig.legend(handles, names, loc="outside lower center", ncols=2)
     fig.suptitle(
-        "Review of past work vs plans: concept rates with 95% paragraph-bootstrap intervals\n"
-        f"rows sorted by plan/review ratio in '{group_title(first)}' (top: most "
-        "plan-heavy); a missing dot = not mentioned",
+        "Plans vs review of past work: plan-section rate minus review-section rate, with "
+        f"{cfg.measures.ci_level:.0%} intervals of the difference (reports with both sections)\n"
+        f"orange = more in plans, blue = more in reviews; rows sorted by the difference in "
+        f"'{group_title(first)}'; hollow = interval includes 0",
         fontsize=9,
     )
     axes[0].invert_yaxis()
@@ -122,6 +127,12 @@ SPEC = FigureSpec(
     id="review_plan_shift",
     question="Which concepts do reports stress more in their plans than in their review of past "
     "work, and is the shift the same for national, provincial and local reports?",
-    inputs=(SHIFT,),
+    inputs=(DIFF,),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS
+        + " of each section, pooled over the group's reports with both sections",
+        interval="{level} paired report-cluster bootstrap ({interval}) of plan minus review (a drawn report brings both sections)",
+    ),
 )

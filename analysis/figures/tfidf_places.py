@@ -7,7 +7,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, read_table
+from analysis.figures.base import NO_INTERVAL, FigureSkipped, FigureSpec, method_line, read_table
 from analysis.figures.draw import group_color, panel_grid, term_bars
 
 TFIDF = "tables/tfidf_top_terms.csv"
@@ -63,5 +63,10 @@ SPEC = FigureSpec(
     question="What does each city or county write about that other places do not?",
     inputs=(TFIDF, DOCUMENTS),
     make=make,
+    method=method_line(
+        counting="token count (segmented tokens)",
+        denominator="none: TF-IDF score, (1 + log tf) x smoothed idf, L2-normalised",
+        interval=NO_INTERVAL,
+    ),
     settings=("tfidf_levels", "tfidf_terms"),
 )

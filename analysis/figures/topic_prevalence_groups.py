@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, read_table, wrap_label
+from analysis.figures.base import FigureSkipped, FigureSpec, method_line, read_table, wrap_label
 from analysis.figures.draw import LEVELS, REGIONS, group_color, interval_points, ordered
 from analysis.figures.topics_common import TOPICS, read_topics
 
@@ -78,4 +78,9 @@ SPEC = FigureSpec(
     question="Which topics are more prevalent in which region and at which level of government?",
     inputs=(TOPICS, GROUPS),
     make=make,
+    method=method_line(
+        counting="topic proportions of each unit (mean over model runs)",
+        denominator="tokens of the group's units (token-weighted mean)",
+        interval="95% report-cluster bootstrap (percentile) with a model run drawn per replicate",
+    ),
 )

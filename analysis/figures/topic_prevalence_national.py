@@ -7,7 +7,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, read_table, wrap_label
+from analysis.figures.base import FigureSkipped, FigureSpec, method_line, read_table, wrap_label
 from analysis.figures.draw import SERIES_COLOR, mark_years, panel_grid, series_band
 from analysis.figures.topics_common import TOPICS, read_topics
 
@@ -58,5 +58,10 @@ SPEC = FigureSpec(
     question="How has each topic's share of the national reports changed over the years?",
     inputs=(TOPICS, YEARS),
     make=make,
+    method=method_line(
+        counting="topic proportions of each unit (mean over model runs)",
+        denominator="tokens of the year's units (token-weighted mean)",
+        interval="95% paragraph bootstrap (percentile) of the year's report with a model run drawn per replicate, reports resampled where a year has several",
+    ),
     settings=("key_years",),
 )

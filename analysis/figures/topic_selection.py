@@ -7,7 +7,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureError, FigureSpec, read_json, read_table
+from analysis.figures.base import FigureError, FigureSpec, method_line, read_json, read_table
 from analysis.figures.draw import SERIES_COLOR, panel_grid
 
 SELECTION = "topics/model_selection.csv"
@@ -80,4 +80,9 @@ SPEC = FigureSpec(
     "topics, how much do they vary between seeds, and which K was chosen?",
     inputs=(SELECTION, CHOICE),
     make=make,
+    method=method_line(
+        counting="model metrics of each fitted K and seed",
+        denominator="none",
+        interval="no interval (one point per seed)",
+    ),
 )

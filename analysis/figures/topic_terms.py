@@ -7,7 +7,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSpec, read_table, wrap_label
+from analysis.figures.base import NO_INTERVAL, FigureSpec, method_line, read_table, wrap_label
 from analysis.figures.draw import MUTED, panel_grid, term_bars
 from analysis.figures.topics_common import TOPICS, read_topics
 
@@ -49,5 +49,10 @@ SPEC = FigureSpec(
     "stable across seeds?",
     inputs=(TOPICS, TERMS),
     make=make,
+    method=method_line(
+        counting="topic-term probabilities of the chosen model",
+        denominator="none",
+        interval=NO_INTERVAL,
+    ),
     settings=("topic_terms",),
 )

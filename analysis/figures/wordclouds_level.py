@@ -7,7 +7,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.config import Config
-from analysis.figures.base import FigureSpec
+from analysis.figures.base import NO_INTERVAL, FigureSpec, method_line
 from analysis.figures.clouds import GROUP_TERMS, draw_clouds
 from analysis.figures.draw import LEVELS
 
@@ -29,6 +29,11 @@ SPEC = FigureSpec(
     "particular to it?",
     inputs=(GROUP_TERMS,),
     make=make,
+    method=method_line(
+        counting="token count (segmented tokens)",
+        denominator="none (word size by count)",
+        interval=NO_INTERVAL,
+    ),
     settings=("wordcloud_words", "wordcloud_size"),
     seeded=True,
 )

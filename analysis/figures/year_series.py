@@ -16,7 +16,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from analysis.config import Config
-from analysis.figures.base import FigureSkipped, FigureSpec, concept_label, wrap_label
+from analysis.figures.base import (
+    CONCEPT_COUNT,
+    PER_CHARS,
+    POOLED_CI,
+    FigureSkipped,
+    FigureSpec,
+    concept_label,
+    method_line,
+    wrap_label,
+)
 from analysis.figures.draw import LINE_COLORS, panel_grid, series_band
 from analysis.figures.emphasis import CONCEPTS, read_concepts
 from analysis.figures.series import (
@@ -94,5 +103,10 @@ SPEC = FigureSpec(
     "place with reports of three or more years (other than the bundled national series)?",
     inputs=(YEAR_SERIES, CONCEPTS),
     make=make,
+    method=method_line(
+        counting=CONCEPT_COUNT,
+        denominator=PER_CHARS + ", pooled over a year's reports of the series",
+        interval=POOLED_CI,
+    ),
     settings=("trend_concepts",),
 )

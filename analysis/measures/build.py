@@ -4,8 +4,11 @@
 
 - ``concept_panel.{csv,parquet,dta}``: report x section (and ``all``) x concept: count, characters,
   tokens, rate per 10,000 characters and tokens, with paragraph-bootstrap intervals (raw
-  percentiles) and whether the rate lies outside each (``estimate_outside_ci[_tokens]``);
-- ``concept_section_shift.csv``: review vs plan rates per concept, pooled by level group;
+  percentile or BCa) and whether the rate lies outside each (``estimate_outside_ci[_tokens]``);
+- ``concept_section_shift.csv``: review vs plan rates per concept, pooled by level group, with
+  report-cluster bootstrap intervals;
+- ``concept_section_diff.csv``: plan minus review per concept and level group, over the reports
+  with both sections, with a paired report-cluster bootstrap interval of the difference;
 - ``concepts.csv``: the concept labels and term counts;
 - ``term_panel.csv``: every dictionary term's count per report (longest match; zeros left out);
 - ``tfidf_top_terms.csv``: distinctive terms per report and per group of each scope docvar;
@@ -13,6 +16,9 @@
   and ``keyness/index.csv``;
 - ``group_term_counts.csv``: the most frequent terms per region and level (word clouds);
 - ``dropped_terms.csv``: the terms TF-IDF left out and why.
+
+Every table with a rate, score or interval ends with the columns ``counting_rule``,
+``denominator`` and ``ci_method`` (:mod:`analysis.measures.rules`).
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ import pandas as pd
 from scipy import sparse
 
 from analysis import io, stamps
+from analysis.bootstrap import Interval
 from analysis.config import Comparison, Config, check_docvars
 from analysis.corpus.metadata import DOCVARS
+from analysis.measures import rules
 from analysis.measures.applicability import (
     STAGE,
     comparison_masks,
@@ -48,6 +56,7 @@ from analysis.measures.concepts import (
     concept_rates,
     count_chars,
     load_concepts,
+    paired_difference,
 )
 from analysis.measures.dtm import Dtm, build_dtm, group_dtm, is_placeholder, trim
 from analysis.measures.keyness import keyness_masks, one_vs_rest
@@ -134,7 +143,12 @@ def term_panel(pc: ParagraphConcepts) -> pd.DataFrame:
     out = out.merge(docvars, on="doc_id")
     out = out.sort_values(["level", "place", "year", "doc_id", "_t"], kind="stable")
     cols = [*DOCVARS, "term", "concept", "count", "chars", "rate"]
-    return out[cols].reset_index(drop=True)
+    return rules.with_rules(
+        out[cols].reset_index(drop=True),
+        counting_rule=rules.TERM_COUNT,
+        denominator=rules.CHARS,
+        ci_method=rules.NO_INTERVAL,
+    )
 
 
 def level_group(level: pd.Series) -> pd.Series:
@@ -148,14 +162,22 @@ def by_collection(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return [(str(name), grp) for name, grp in table.groupby("collection", sort=True)]
 
 
-def concept_panel(pc: ParagraphConcepts, *, n_boot: int, seed: int, level: float) -> pd.DataFrame:
+def concept_panel(
+    pc: ParagraphConcepts,
+    *,
+    n_boot: int,
+    seed: int,
+    level: float,
+    interval: Interval = "percentile",
+) -> pd.DataFrame:
     """Report x section x concept rates, plus section ``all`` for the whole report.
 
     Columns: the docvars, ``section``, ``concept``, ``label_en``, ``label_zh``, ``count``,
     ``chars``, ``tokens``, ``n_paragraphs``, ``rate``, ``ci_low``, ``ci_high``, ``rate_tokens``,
     ``ci_low_tokens``, ``ci_high_tokens``, ``estimate_outside_ci``,
-    ``estimate_outside_ci_tokens``; sorted by level, place, year, doc_id, section, concept
-    file order.
+    ``estimate_outside_ci_tokens``, ``n_reports`` (1), ``counting_rule``, ``denominator``,
+    ``ci_method`` (a paragraph bootstrap: one report); sorted by level, place, year, doc_id,
+    section, concept file order.
     """
     ids = pc.dictionary.concepts["concept"].tolist()
     table = pc.table
@@ -167,6 +189,7 @@ def concept_panel(pc: ParagraphConcepts, *, n_boot: int, seed: int, level: float
         n_boot=n_boot,
         seed=seed,
         level=level,
+        interval=interval,
     )
     docvars = table.drop_duplicates("doc_id")[list(DOCVARS)]
     labels = pc.dictionary.concepts[["concept", "label_en", "label_zh"]]
@@ -176,7 +199,13 @@ def concept_panel(pc: ParagraphConcepts, *, n_boot: int, seed: int, level: float
     panel = panel.sort_values(["level", "place", "year", "doc_id", "section", "_c"], kind="stable")
     front = [*DOCVARS, "section", "concept", "label_en", "label_zh"]
     panel = panel[front + [c for c in rates.columns if c not in front]]
-    return panel.reset_index(drop=True)
+    return _concept_rules(panel.reset_index(drop=True))
+
+
+def _concept_rules(table: pd.DataFrame) -> pd.DataFrame:
+    return rules.with_rules(
+        table, counting_rule=rules.CONCEPT_COUNT, denominator=rules.CHARS_AND_TOKENS
+    )
 
 
 def section_shift(
@@ -185,18 +214,24 @@ def section_shift(
     n_boot: int,
     seed: int,
     level: float,
+    interval: Interval = "percentile",
     sections: Sequence[str] = ("review", "plan"),
-) -> tuple[pd.DataFrame, list[Skip]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Skip]]:
     """Pooled concept rates of the review and plan sections, per collection: for all its
-    reports and per level group (a collection without both sections is skipped).
+    reports and per level group (a collection without both sections is skipped); and the
+    paired difference plan minus review.
 
-    Columns: ``collection``, ``group`` (all | national | province | local), ``section``,
-    ``concept``, labels, ``count``, ``chars``, ``tokens``, ``n_paragraphs``, rates and
-    intervals. Bootstrap seeds are keyed by group and section, as before collections existed.
+    Returns the shift table (``collection``, ``group`` (all | national | province | local),
+    ``section``, ``concept``, labels, ``count``, ``chars``, ``tokens``, ``n_paragraphs``, rates
+    and intervals, ``n_reports``, rule columns; the reports of a group are resampled), the
+    difference table (``collection``, ``group``, ``concept``, labels, then
+    :data:`analysis.measures.concepts.DIFF_COLUMNS` and the rule columns; only reports with
+    both sections, resampled as pairs) and the skips. Bootstrap seeds are keyed by group and
+    section (``group|plan-review`` for the difference), as before collections existed.
     """
     ids = pc.dictionary.concepts["concept"].tolist()
     labels = pc.dictionary.concepts[["concept", "label_en", "label_zh"]]
-    frames, skips = [], []
+    frames, diffs, skips = [], [], []
     for name, part in by_collection(pc.table):
         found = set(part["section"])
         if not set(sections) <= found:
@@ -210,13 +245,24 @@ def section_shift(
             ignore_index=True,
         )
         by = ["group", "section"]
-        rates = concept_rates(stacked, ids, by, n_boot=n_boot, seed=seed, level=level)
+        boot = {"n_boot": n_boot, "seed": seed, "level": level, "interval": interval}
+        rates = concept_rates(stacked, ids, by, **boot)
         frames.append(rates.merge(labels, on="concept").assign(collection=name))
+        diff = paired_difference(
+            stacked, ids, ["group"], first=sections[0], second=sections[1], **boot
+        )
+        diffs.append(diff.merge(labels, on="concept").assign(collection=name))
     front = ["collection", "group", "section", "concept", "label_en", "label_zh"]
+    diff_front = ["collection", "group", "concept", "label_en", "label_zh"]
     if not frames:
-        return pd.DataFrame(columns=front), skips
+        return pd.DataFrame(columns=front), pd.DataFrame(columns=diff_front), skips
     out = pd.concat(frames, ignore_index=True)
-    return out[front + [c for c in out.columns if c not in front]], skips
+    diff = pd.concat(diffs, ignore_index=True)
+    # the level groups in the order of the shift table (all, then sorted)
+    diff = diff[diff_front + [c for c in diff.columns if c not in diff_front]]
+    shift = _concept_rules(out[front + [c for c in out.columns if c not in front]])
+    diff = rules.with_rules(diff, counting_rule=rules.CONCEPT_COUNT, denominator=rules.CHARS)
+    return shift, diff, skips
 
 
 def tfidf_tables(
@@ -400,6 +446,13 @@ def _one_vs_rest(report: Dtm, by: str) -> list[tuple[str, pd.DataFrame, dict]]:
     return out
 
 
+#: The rule columns of the TF-IDF and keyness tables (appended last, nothing else changed).
+TFIDF_DENOMINATOR = (
+    "none: score = (1 + log tf) x smoothed idf over the scope's groups, L2-normalised per group"
+)
+KEYNESS_DENOMINATOR = "all tokens of each side (target_total, reference_total)"
+KEYNESS_METHOD = "no interval (G2 test: p, and q = Benjamini-Hochberg over the table's terms)"
+
 STAGE_CODE = (
     "measures",
     "bootstrap.py",
@@ -416,6 +469,10 @@ PANEL_LABELS = {
     "rate_tokens": "concept hits per 10,000 tokens",
     "estimate_outside_ci": "rate outside its bootstrap CI (1 = yes)",
     "estimate_outside_ci_tokens": "rate_tokens outside its bootstrap CI (1 = yes)",
+    "n_reports": "reports pooled in the rate (1: one report)",
+    "counting_rule": "what is counted (longest-match dictionary count)",
+    "denominator": "what the count is divided by",
+    "ci_method": "interval: resampling unit and method",
     "chars": "characters excluding whitespace",
     "count": "concept hits (longest match)",
 }
@@ -474,16 +531,26 @@ def compute_measures(
     check_docvars(config, tokens.columns, stage="measures")
     dictionary = load_concepts(config.path(cfg.concepts))
     pc = count_paragraph_concepts(paragraphs, tokens, dictionary)
-    boot = {"n_boot": cfg.n_boot, "seed": config.seed, "level": cfg.ci_level}
+    boot = {
+        "n_boot": cfg.n_boot,
+        "seed": config.seed,
+        "level": cfg.ci_level,
+        "interval": cfg.ci_interval,
+    }
     panel = concept_panel(pc, **boot)
-    shift, skips = section_shift(pc, **boot)
+    shift, diff, skips = section_shift(pc, **boot)
     members, series_skips = series_members(pc.table.drop_duplicates("doc_id"))
     skips += series_skips
     tables: dict[str, pd.DataFrame] = {
         "concept_section_shift.csv": shift,
+        "concept_section_diff.csv": diff,
         "concepts.csv": dictionary.concepts,
         "term_panel.csv": term_panel(pc),
-        "year_series.csv": year_series(pc.table, members, dictionary.concepts, **boot),
+        "year_series.csv": rules.with_rules(
+            year_series(pc.table, members, dictionary.concepts, **boot),
+            counting_rule=rules.CONCEPT_COUNT,
+            denominator=rules.CHARS,
+        ),
     }
     dtms = {
         "paragraph": build_dtm(tokens, unit="paragraph"),
@@ -494,14 +561,24 @@ def compute_measures(
         section_dtm, cfg.tfidf_scopes, n=cfg.tfidf_top, min_df=cfg.tfidf_min_df
     )
     skips += gone
-    tables["tfidf_top_terms.csv"] = top
+    tables["tfidf_top_terms.csv"] = rules.with_rules(
+        top,
+        counting_rule=rules.TOKEN_COUNT,
+        denominator=TFIDF_DENOMINATOR,
+        ci_method=rules.NO_INTERVAL,
+    )
     tables["dropped_terms.csv"] = dropped
     keyness, index, gone = keyness_tables(
         dtms, cfg.comparisons, cfg.one_vs_rest, derived=cfg.derived
     )
     skips += gone
     for cid, table in keyness.items():
-        tables[f"keyness/{cid}.csv"] = table
+        tables[f"keyness/{cid}.csv"] = rules.with_rules(
+            table,
+            counting_rule=rules.TOKEN_COUNT,
+            denominator=KEYNESS_DENOMINATOR,
+            ci_method=KEYNESS_METHOD,
+        )
     tables["keyness/index.csv"] = index
     counts, gone = group_term_counts(dtms["report"], cfg.group_term_docvars, n=cfg.group_terms)
     skips += gone

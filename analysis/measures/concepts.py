@@ -9,9 +9,14 @@ earlier, longer dictionary term. Terms never contain whitespace and are matched 
 paragraph of the clean text (``paragraphs.parquet``), so report counts are paragraph sums.
 
 Rates are per 10,000 characters (every character of the clean text except whitespace) or per
-10,000 tokens (the token table), with percentile bootstrap intervals from resampling paragraphs
-within the unit (report, section or any group; :class:`analysis.bootstrap.Resampler`, seeded per
-unit by :func:`analysis.bootstrap.keyed_rng`); see :func:`bootstrap_rates`.
+10,000 tokens (the token table), with bootstrap intervals (:func:`bootstrap_rates`) through the one
+resampler (:class:`analysis.bootstrap.Resampler`, seeded per unit by
+:func:`analysis.bootstrap.keyed_rng`): a group holding more than one report (a section pooled
+across reports, a level, a series-year) resamples its *reports* (report-cluster bootstrap), the
+rate of a single report (or of one of its sections) resamples its paragraphs. The interval is the
+raw percentile or BCa interval of the replicates (``[measures] ci_interval``); each row says which
+in ``ci_method``. :func:`paired_difference` gives plan minus review per concept with reports
+resampled as pairs (a drawn report brings both its sections).
 """
 
 from __future__ import annotations
@@ -28,7 +33,16 @@ import pandas as pd
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from analysis.bootstrap import Resampler, estimate_outside, keyed_rng, percentile_interval
+from analysis.bootstrap import (
+    PARAGRAPH_UNIT,
+    REPORT_UNIT,
+    Interval,
+    Resampler,
+    bootstrap_interval,
+    estimate_outside,
+    keyed_rng,
+    method_label,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -177,14 +191,35 @@ def concept_matrix(term_counts: sparse.spmatrix, dictionary: ConceptDictionary) 
     return np.asarray((term_counts @ agg).todense(), dtype=np.int64)
 
 
+def _unit_sums(units: np.ndarray | None, values: np.ndarray) -> np.ndarray:
+    """Row sums of ``values`` (n, ...) per unit code (``units`` None: every row its own)."""
+    if units is None:
+        return values
+    codes, _ = pd.factorize(units, sort=True)
+    out = np.zeros((codes.max() + 1, *values.shape[1:]), dtype=np.float64)
+    np.add.at(out, codes, values)
+    return out
+
+
+def _jackknife_rates(counts: np.ndarray, den: np.ndarray, units: np.ndarray | None) -> np.ndarray:
+    """Leave-one-unit-out rates per 10,000, shape (n_units, n_concepts) (NaN where nothing is
+    left)."""
+    u_counts, u_den = _unit_sums(units, counts), _unit_sums(units, den)
+    rest = den.sum() - u_den
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return PER * (counts.sum(axis=0) - u_counts) / np.where(rest > 0, rest, np.nan)[:, None]
+
+
 def bootstrap_rates(
     counts: np.ndarray,
     denominators: np.ndarray,
     weights: np.ndarray,
     *,
     level: float = 0.95,
+    interval: Interval = "percentile",
+    units: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rates per 10,000 and percentile bootstrap intervals from resampled paragraphs.
+    """Rates per 10,000 and bootstrap intervals from resampled paragraphs or reports.
 
     Parameters
     ----------
@@ -194,15 +229,20 @@ def bootstrap_rates(
         Characters (or tokens) of each paragraph.
     weights : array, shape (n_boot, n_paragraphs)
         Draw counts of each paragraph in each replicate (``Resampler.draw`` of
-        :mod:`analysis.bootstrap`).
+        :mod:`analysis.bootstrap`; the paragraphs of a drawn report are drawn together).
+    interval : {"percentile", "bca"}
+        Raw percentile or BCa interval (:func:`analysis.bootstrap.bootstrap_interval`).
+    units : array (n_paragraphs,), optional
+        The resampled unit of each paragraph (its report for a cluster bootstrap), for the
+        jackknife of BCa; default: every paragraph its own unit.
 
     Returns
     -------
     rate, ci_low, ci_high : arrays, shape (n_concepts,)
-        Point estimate ``PER * sum(counts) / sum(denominators)`` and the raw ``level`` percentile
-        interval (not widened to contain the estimate, which a skewed rate can miss). A unit
-        with a zero denominator gets NaN; a concept with no hit gets ``[0, 0]``; a unit of one
-        paragraph, whose every resample is the paragraph itself, gets ``[rate, rate]``.
+        Point estimate ``PER * sum(counts) / sum(denominators)`` and the raw ``level`` interval
+        (not widened to contain the estimate, which a skewed rate can miss). A unit with a zero
+        denominator gets NaN; a concept with no hit gets ``[0, 0]``; a unit of one paragraph,
+        whose every resample is the paragraph itself, gets ``[rate, rate]``.
     """
     counts = np.asarray(counts, dtype=np.float64)
     den = np.asarray(denominators, dtype=np.float64)
@@ -220,8 +260,18 @@ def bootstrap_rates(
     boot = (w @ counts) * (PER / np.where(boot_den > 0, boot_den, np.nan))[:, None]
     if not (boot_den > 0).all():  # a replicate that drew only empty paragraphs has no rate
         boot = boot[boot_den > 0]
-    low, high = percentile_interval(boot, level)
+    jack = _jackknife_rates(counts, den, units) if interval == "bca" else None
+    low, high = bootstrap_interval(boot, level, interval=interval, estimate=rate, jackknife=jack)
     return rate, low, high
+
+
+def group_resampler(doc_ids: np.ndarray) -> tuple[Resampler, str]:
+    """The resampler of one group's paragraphs by the rule: its reports as clusters when it
+    holds more than one report, else its paragraphs; and the unit's name."""
+    codes = pd.factorize(np.asarray(doc_ids), sort=True)[0]
+    if len(codes) and codes.max() > 0:
+        return Resampler.build(len(codes), clusters=codes), REPORT_UNIT
+    return Resampler.build(len(codes)), PARAGRAPH_UNIT
 
 
 def concept_rates(
@@ -232,17 +282,21 @@ def concept_rates(
     n_boot: int,
     seed: int,
     level: float = 0.95,
+    interval: Interval = "percentile",
 ) -> pd.DataFrame:
     """Concept rates per 10,000 characters and tokens for every group of paragraphs.
 
     Parameters
     ----------
     paragraph_counts : DataFrame
-        One row per paragraph with the grouping columns, ``chars``, ``tokens`` and one count
-        column per concept id.
+        One row per paragraph with ``doc_id``, the grouping columns, ``chars``, ``tokens`` and
+        one count column per concept id.
     by : sequence of str
         Grouping columns (docvars such as ``doc_id``, ``section``, ``province``, ``level``).
-        Paragraphs are resampled within each group, seeded by ``seed`` and the group key.
+        Within each group, reports are resampled when it holds more than one report, else its
+        paragraphs (:func:`group_resampler`), seeded by ``seed`` and the group key.
+    interval : {"percentile", "bca"}
+        Interval from the replicates.
 
     Returns
     -------
@@ -250,12 +304,15 @@ def concept_rates(
         One row per group x concept: the ``by`` columns, ``concept``, ``count``, ``chars``,
         ``tokens``, ``n_paragraphs``, ``rate``, ``ci_low``, ``ci_high``, ``rate_tokens``,
         ``ci_low_tokens``, ``ci_high_tokens``, ``estimate_outside_ci`` and
-        ``estimate_outside_ci_tokens`` (True where the rate lies outside its raw percentile
-        interval). Groups are sorted by key; concepts in the given order.
+        ``estimate_outside_ci_tokens`` (True where the rate lies outside its raw interval),
+        ``n_reports`` and ``ci_method`` (e.g. ``"report-cluster bootstrap, percentile"``).
+        Groups are sorted by key; concepts in the given order.
     """
     # many small matrix products: one BLAS thread is ~15x faster than two competing ones
     with threadpool_limits(limits=1, user_api="blas"):
-        return _concept_rates(paragraph_counts, list(concept_ids), list(by), n_boot, seed, level)
+        return _concept_rates(
+            paragraph_counts, list(concept_ids), list(by), n_boot, seed, level, interval
+        )
 
 
 def _concept_rates(
@@ -265,6 +322,7 @@ def _concept_rates(
     n_boot: int,
     seed: int,
     level: float,
+    interval: Interval,
 ) -> pd.DataFrame:
     frames = []
     for key, grp in paragraph_counts.groupby(by, sort=True, dropna=False):
@@ -278,15 +336,148 @@ def _concept_rates(
         res["chars"] = int(grp["chars"].sum())
         res["tokens"] = int(grp["tokens"].sum())
         res["n_paragraphs"] = len(grp)
-        # one resample of the paragraphs serves both denominators
+        # one resample of the paragraphs (or reports) serves both denominators
         rng = keyed_rng(seed, label)
-        weights = Resampler.build(len(grp)).draw(rng, n_boot).astype(np.float64)
+        resampler, unit = group_resampler(grp["doc_id"].to_numpy())
+        weights = resampler.draw(rng, n_boot).astype(np.float64)
         for den, suffix in (("chars", ""), ("tokens", "_tokens")):
-            rate, low, high = bootstrap_rates(counts, grp[den].to_numpy(), weights, level=level)
+            rate, low, high = bootstrap_rates(
+                counts,
+                grp[den].to_numpy(),
+                weights,
+                level=level,
+                interval=interval,
+                units=resampler.unit_of_doc,
+            )
             res[f"rate{suffix}"], res[f"ci_low{suffix}"], res[f"ci_high{suffix}"] = rate, low, high
             res[f"estimate_outside_ci{suffix}"] = estimate_outside(rate, low, high)
+        res["n_reports"] = int(grp["doc_id"].nunique())
+        res["ci_method"] = method_label(unit, interval)
         frames.append(pd.DataFrame(res))
     out = pd.concat(frames, ignore_index=True)
     front = [*by, "concept", "count", "chars", "tokens", "n_paragraphs"]
-    back = ["estimate_outside_ci", "estimate_outside_ci_tokens"]  # new columns go last
+    back = ["estimate_outside_ci", "estimate_outside_ci_tokens", "n_reports", "ci_method"]
     return out[front + [c for c in out.columns if c not in front + back] + back]
+
+
+DIFF_COLUMNS = [
+    "concept",
+    "n_reports",
+    "review_count",
+    "review_chars",
+    "plan_count",
+    "plan_chars",
+    "review_rate",
+    "plan_rate",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "zero_in_ci",
+    "estimate_outside_ci",
+    "ci_method",
+]
+
+
+def paired_difference(
+    paragraph_counts: pd.DataFrame,
+    concept_ids: Sequence[str],
+    by: Sequence[str],
+    *,
+    n_boot: int,
+    seed: int,
+    level: float = 0.95,
+    interval: Interval = "percentile",
+    first: str = "review",
+    second: str = "plan",
+) -> pd.DataFrame:
+    """Per group, the rate of section ``second`` minus that of ``first`` per 10,000
+    characters, pooled over the group's reports that have both sections, with an interval.
+
+    The reports are resampled as pairs (a drawn report brings both its sections), so the
+    interval is that of the difference itself, not of two independent rates; a group with a
+    single such report resamples its paragraphs within each section. Reports having only one
+    of the two sections do not enter (``n_reports`` counts those that do). Seeded by ``seed``
+    and the group key with ``|plan-review``.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns and :data:`DIFF_COLUMNS` (``first``/``second`` named ``review`` and
+        ``plan``): counts, characters and rates of each side, ``diff`` (plan minus review),
+        ``diff_ci_low``, ``diff_ci_high``, ``zero_in_ci`` (True where 0 lies inside the
+        interval: no shift shown at this level), ``estimate_outside_ci`` and ``ci_method``.
+        Groups without a report of both sections are left out.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        ids = list(concept_ids)
+        frames = []
+        part = paragraph_counts[paragraph_counts["section"].isin([first, second])]
+        for key, grp in part.groupby(list(by), sort=True, dropna=False):
+            key = key if isinstance(key, tuple) else (key,)
+            sections = grp.groupby("doc_id")["section"].nunique()
+            both = grp[grp["doc_id"].isin(sections.index[sections == 2])]
+            if both.empty:
+                continue
+            label = "|".join(map(str, key)) + "|plan-review"
+            res = _paired(both, ids, first, second, keyed_rng(seed, label), n_boot, level, interval)
+            for name, val in zip(by, key, strict=True):
+                res.insert(list(by).index(name), name, val)
+            frames.append(res)
+    if not frames:
+        return pd.DataFrame(columns=[*by, *DIFF_COLUMNS])
+    return pd.concat(frames, ignore_index=True)[[*by, *DIFF_COLUMNS]]
+
+
+def _paired(
+    grp: pd.DataFrame,
+    ids: list[str],
+    first: str,
+    second: str,
+    rng: np.random.Generator,
+    n_boot: int,
+    level: float,
+    interval: Interval,
+) -> pd.DataFrame:
+    counts = grp[ids].to_numpy(dtype=np.float64)
+    den = grp["chars"].to_numpy(dtype=np.float64)
+    is_second = (grp["section"] == second).to_numpy()
+    masks = {first: ~is_second, second: is_second}
+    doc_codes = pd.factorize(grp["doc_id"], sort=True)[0]
+    n_reports = int(doc_codes.max()) + 1
+    if n_reports > 1:
+        resampler, unit = Resampler.build(len(grp), clusters=doc_codes), REPORT_UNIT
+    else:
+        resampler, unit = Resampler.build(len(grp), strata=is_second.astype(int)), PARAGRAPH_UNIT
+    w = resampler.draw(rng, n_boot).astype(np.float64)
+    rates, boots, jacks, sums = {}, {}, {}, {}
+    for side, m in masks.items():
+        c, d = counts * m[:, None], den * m
+        sums[side] = (c.sum(axis=0), d.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rates[side] = PER * c.sum(axis=0) / d.sum() if d.sum() > 0 else np.nan * c[0]
+            bd = w @ d
+            boots[side] = (w @ c) * (PER / np.where(bd > 0, bd, np.nan))[:, None]
+        jacks[side] = _jackknife_rates(c, d, resampler.unit_of_doc)
+    diff = rates[second] - rates[first]
+    boot = boots[second] - boots[first]
+    boot = boot[np.isfinite(boot).all(axis=1)]  # a replicate with an empty side has no rate
+    jack = jacks[second] - jacks[first]
+    low, high = bootstrap_interval(boot, level, interval=interval, estimate=diff, jackknife=jack)
+    return pd.DataFrame(
+        {
+            "concept": ids,
+            "n_reports": n_reports,
+            "review_count": sums[first][0].astype(np.int64),
+            "review_chars": int(sums[first][1]),
+            "plan_count": sums[second][0].astype(np.int64),
+            "plan_chars": int(sums[second][1]),
+            "review_rate": rates[first],
+            "plan_rate": rates[second],
+            "diff": diff,
+            "diff_ci_low": low,
+            "diff_ci_high": high,
+            "zero_in_ci": (low <= 0) & (high >= 0),
+            "estimate_outside_ci": estimate_outside(diff, low, high),
+            "ci_method": method_label(unit, interval),
+        }
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.bootstrap import Interval
 from analysis.measures.applicability import present
 from analysis.measures.concepts import concept_rates
 from analysis.skips import Skip
@@ -150,6 +151,7 @@ def year_series(
     n_boot: int,
     seed: int,
     level: float,
+    interval: Interval = "percentile",
 ) -> pd.DataFrame:
     """Concept rates per series x year, pooled over the series' reports of that year.
 
@@ -166,27 +168,27 @@ def year_series(
     Returns
     -------
     DataFrame
-        :data:`SERIES_COLUMNS`; ``rate`` per 10,000 characters (whole report), with a
-        paragraph-bootstrap interval (paragraphs resampled within the series-year, seeded by
-        series id and year).
+        :data:`SERIES_COLUMNS` and ``ci_method``; ``rate`` per 10,000 characters (whole
+        report), with a bootstrap interval seeded by series id and year: the reports of a
+        series-year are resampled when it has more than one (report-cluster bootstrap), else the
+        paragraphs of its one report.
     """
     if members.empty:
-        return pd.DataFrame(columns=SERIES_COLUMNS)
+        return pd.DataFrame(columns=[*SERIES_COLUMNS, "ci_method"])
     ids = concepts["concept"].tolist()
     paras = table[["doc_id", "year", "chars", "tokens", *ids]].merge(
         members[["doc_id", "series"]], on="doc_id"
     )
     paras["year"] = paras["year"].astype("int64")
-    rates = concept_rates(paras, ids, ["series", "year"], n_boot=n_boot, seed=seed, level=level)
-    n_reports = paras.groupby(["series", "year"])["doc_id"].nunique().rename("n_reports")
+    rates = concept_rates(
+        paras, ids, ["series", "year"], n_boot=n_boot, seed=seed, level=level, interval=interval
+    )
     info = members.drop(columns="doc_id").drop_duplicates("series")
-    out = (
-        rates.merge(n_reports.reset_index(), on=["series", "year"])
-        .merge(info, on="series")
-        .merge(concepts[["concept", "label_en", "label_zh"]], on="concept")
+    out = rates.merge(info, on="series").merge(
+        concepts[["concept", "label_en", "label_zh"]], on="concept"
     )
     order = {s: i for i, s in enumerate(info["series"])}
     out["_s"] = out["series"].map(order)
     out["_c"] = out["concept"].map({c: i for i, c in enumerate(ids)})
     out = out.sort_values(["_s", "year", "_c"], kind="stable")
-    return out[SERIES_COLUMNS].reset_index(drop=True)
+    return out[[*SERIES_COLUMNS, "ci_method"]].reset_index(drop=True)

@@ -199,8 +199,8 @@ def _figure_entries(results: Results) -> dict[str, Any]:
 
 
 def figures_part(src: Sources) -> str:
-    """Every PNG of the figures folder, embedded, with the question it answers and a link to
-    its PDF."""
+    """Every PNG of the figures folder, embedded, with the question it answers, its method
+    line (counting rule, denominator, interval) and a link to its PDF."""
     res = src.results
     out = [h.heading(2, "figures", "Figures")]
     files = figure_files(res)
@@ -212,8 +212,12 @@ def figures_part(src: Sources) -> str:
     for png in files:
         fig_id = png.stem
         question = entries.get(fig_id, {}).get("question", "")
+        method = entries.get(fig_id, {}).get("method", "")
         pdf = png.with_suffix(".pdf")
         caption = f"<b>{h.esc(fig_id)}</b>" + (f": {h.esc(question)}" if question else "")
+        if method:
+            caption += f' <span class="method">({h.esc(method)})</span>'
+
         caption += " " + h.link(src.rel(png), "PNG")
         if pdf.is_file():
             caption += " " + h.link(src.rel(pdf), "PDF")
@@ -296,6 +300,40 @@ def tables_part(src: Sources) -> str:
         return h.para("One row per series (reports summed over years).") + h.table(summary)
 
     out.append(_table_block(src, "year-series", "Year series", [t / "year_series.csv"], series))
+
+    def section_diff() -> str:
+        df = _read(t / "concept_section_diff.csv")
+        cols = _cols(
+            df,
+            (
+                "collection",
+                "group",
+                "concept",
+                "label_en",
+                "n_reports",
+                "review_rate",
+                "plan_rate",
+                "diff",
+                "diff_ci_low",
+                "diff_ci_high",
+                "zero_in_ci",
+                "ci_method",
+            ),
+        )
+        return h.para(
+            "Plan minus review rate per 10,000 characters, over the reports with both sections, "
+            "with the interval of the difference (reports resampled as pairs)."
+        ) + h.table(df[cols], max_rows=n)
+
+    out.append(
+        _table_block(
+            src,
+            "section-diff",
+            "Plan minus review",
+            [t / "concept_section_diff.csv"],
+            section_diff,
+        )
+    )
     out.append(
         _table_block(
             src,

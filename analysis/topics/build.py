@@ -253,7 +253,8 @@ def prevalence_tables(
     weights = units["n_tokens"].to_numpy(dtype=np.float64)
     meta = _topic_columns(result)
     skips: list[Skip] = []
-    # Resample reports as wholes when units are parts of reports.
+    # Resample reports as wholes when units are parts of reports (a group of one report
+    # resamples its units: analysis.bootstrap.report_clusters).
     cluster = None if config.unit == "report" else "doc_id"
     groups = []
     for i, by in enumerate(_group_docvars(units, config, skips)):
@@ -264,7 +265,8 @@ def prevalence_tables(
             n_boot=config.n_boot,
             seed=derive_seed(seed, 3, i),
             weights=weights,
-            cluster=None if by == "doc_id" else cluster,
+            cluster=cluster,
+            unit=config.unit,
         )
         groups.append(out.assign(group=out["group"].astype(str)))
     effects = []
@@ -282,12 +284,20 @@ def prevalence_tables(
                 n_boot=config.n_boot,
                 seed=derive_seed(seed, 4, i),
                 cluster=cluster,
+                unit=config.unit,
             )
         except ValueError as exc:
             skips.append(Skip("topics", f"prevalence_effects/{spec.spec}", str(exc), setting))
             continue
         effects.append(out.assign(model=f"{spec.subset}: {' + '.join(covariates)}"))
-    boot = {"n_boot": config.n_boot, "runs": runs, "units": units, "weights": weights}
+    boot = {
+        "n_boot": config.n_boot,
+        "runs": runs,
+        "units": units,
+        "weights": weights,
+        "cluster": cluster,
+        "unit": config.unit,
+    }
     national = (units["collection"] == "bundled") & (units["level"] == "national")
     years = _years(national.to_numpy(dtype=bool), seed=derive_seed(seed, 5), **boot)
     if years is None:
@@ -302,7 +312,23 @@ def prevalence_tables(
     }
     if years is not None:
         tables["prevalence_national_years"] = _with_topic(years, meta)
-    return {k: v for k, v in tables.items() if v is not None}, skips
+    tables = {k: v for k, v in tables.items() if v is not None}
+    return {k: _prevalence_rules(k, v) for k, v in tables.items()}, skips
+
+
+#: The rule columns of the prevalence tables (analysis.measures.rules).
+PREVALENCE_COUNTING = "topic proportions of each unit (LDA doc-topic, mean over model runs)"
+PREVALENCE_DENOMINATOR = "tokens of the group's units (token-weighted mean of proportions)"
+EFFECTS_DENOMINATOR = "none: unweighted OLS of unit proportions on the covariates"
+
+
+def _prevalence_rules(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    from analysis.measures import rules
+
+    den = EFFECTS_DENOMINATOR if name == "prevalence_effects" else PREVALENCE_DENOMINATOR
+    if "ci_method" not in table.columns:  # an empty table (no series)
+        table = table.assign(ci_method=pd.Series(dtype=object))
+    return rules.with_rules(table, counting_rule=PREVALENCE_COUNTING, denominator=den)
 
 
 def _concat(frames: list[pd.DataFrame], meta: pd.DataFrame) -> pd.DataFrame | None:
@@ -386,8 +412,11 @@ def _years(
     weights: np.ndarray,
     n_boot: int,
     seed: int,
+    cluster: str | None,
+    unit: str,
 ) -> pd.DataFrame | None:
-    """Prevalence by year of the units of ``mask`` with a year (None when there is none)."""
+    """Prevalence by year of the units of ``mask`` with a year (None when there is none); a
+    year of several reports resamples them, a year of one report its units."""
     from analysis.topics.prevalence import year_prevalence
 
     if not (mask & units["year"].notna().to_numpy(dtype=bool)).any():
@@ -400,11 +429,20 @@ def _years(
         seed=seed,
         weights=weights[idx],
         scope=None,
+        cluster=cluster,
+        unit=unit,
     )
 
 
 def _series_years(
-    *, runs: list[np.ndarray], units: pd.DataFrame, weights: np.ndarray, n_boot: int, seed: int
+    *,
+    runs: list[np.ndarray],
+    units: pd.DataFrame,
+    weights: np.ndarray,
+    n_boot: int,
+    seed: int,
+    cluster: str | None = "doc_id",
+    unit: str = "paragraph",
 ) -> tuple[pd.DataFrame, list[Skip]]:
     """Prevalence by year of every year series of the units (``series, kind, collection,
     level, place, doc_type`` first), seeded by series id, and the series skipped.
@@ -432,6 +470,8 @@ def _series_years(
             weights=weights,
             n_boot=n_boot,
             seed=derive_seed(seed, 6, key),
+            cluster=cluster,
+            unit=unit,
         )
         n_years = 0 if out is None else out["year"].nunique()
         if n_years < MIN_YEARS:

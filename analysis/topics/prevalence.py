@@ -16,7 +16,9 @@ Inputs shared by every function:
 - ``docvars``: document variables (region, level, year, section, ...).
 - ``cluster``: optional docvars column whose values are resampled as whole units (e.g.
   ``"doc_id"`` when documents are paragraphs, so the paragraphs of one report stay together);
-  by default each document is its own unit.
+  by default each document is its own unit. By the rule of :mod:`analysis.bootstrap`
+  (:func:`~analysis.bootstrap.report_clusters`), a group holding a single cluster (one report)
+  resamples its documents instead. Every table says which in ``ci_method``.
 
 Missing keys: a value counts as missing when it is NA or an empty/blank string (e.g. ``region`` of
 the national reports). Documents with a missing key are dropped (or, for categorical regression
@@ -44,7 +46,14 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-from analysis.bootstrap import Resampler, estimate_outside, percentile_interval
+from analysis.bootstrap import (
+    REPORT_UNIT,
+    Resampler,
+    estimate_outside,
+    method_label,
+    percentile_interval,
+    report_clusters,
+)
 from analysis.progress import progress
 from analysis.topics.design import build_design, column, is_missing
 
@@ -54,6 +63,12 @@ __all__ = ["estimate_effects", "group_prevalence", "year_prevalence"]
 _BLOCK = 256
 #: Tolerance on the row sums of the doc-topic matrices.
 _ROW_SUM_TOL = 1e-3
+#: What every replicate adds to the resampling (the method of composition).
+_RUNS = "with a model run drawn per replicate"
+
+
+def _ci_method(unit: str) -> str:
+    return f"{method_label(unit)}, {_RUNS}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,6 +136,7 @@ def group_prevalence(
     level: float = 0.95,
     weights: np.ndarray | None = None,
     cluster: str | None = None,
+    unit: str = "document",
 ) -> pd.DataFrame:
     """Mean topic proportion per group of ``docvars[by]``, with bootstrap intervals.
 
@@ -143,7 +159,10 @@ def group_prevalence(
         Positive per-document weights, e.g. token counts, so that a group's prevalence is the
         share of its tokens; default: every document weighs 1 (mean of proportions).
     cluster : str, optional
-        Docvar resampled as whole units within a group (e.g. ``"doc_id"`` for paragraphs).
+        Docvar resampled as whole units within a group (e.g. ``"doc_id"`` for paragraphs); a
+        group with a single cluster resamples its documents.
+    unit : str
+        What a document is (``"paragraph"``, ``"report"`` ...), for ``ci_method``.
 
     Returns
     -------
@@ -152,8 +171,11 @@ def group_prevalence(
         value, its dtype kept), ``topic`` (0..K-1), ``mean`` (weighted mean proportion over the
         group's documents, averaged over runs), ``ci_low``, ``ci_high`` (the raw percentile
         interval), ``n_docs``, ``n_dropped``, ``estimate_outside_ci`` (True where ``mean`` lies
-        outside the interval: the replicates draw single runs, the mean averages them). Documents whose ``by`` value is missing (NA or blank, e.g. the region of
-        a national report) are dropped; ``n_dropped`` (the same on every row) is their number.
+        outside the interval: the replicates draw single runs, the mean averages them), ``ci_method``
+        (``"report-cluster bootstrap, percentile, with a model run drawn per replicate"``, or
+        the ``unit`` bootstrap for a group of one cluster or without ``cluster``). Documents
+        whose ``by`` value is missing (NA or blank, e.g. the region of a national report) are
+        dropped; ``n_dropped`` (the same on every row) is their number.
     """
     _check_boot(n_boot, level)
     theta = _stack_runs(doc_topic_runs, len(docvars))
@@ -183,7 +205,12 @@ def group_prevalence(
         return num / np.add.reduceat(doc_weight, starts)[:, None]
 
     estimate = group_means(w, theta.mean(axis=0))
-    clusters = None if clusters is None else clusters[order]
+    methods = np.full(len(groups), _ci_method(unit), dtype=object)
+    if clusters is not None:
+        clusters = clusters[order]
+        several = pd.Series(clusters).groupby(codes).nunique().to_numpy() > 1
+        methods = np.where(several, _ci_method(REPORT_UNIT), _ci_method(unit))
+        clusters = report_clusters(clusters, strata=codes)
     resampler = Resampler.build(len(codes), strata=codes, clusters=clusters)
     stream = _replicates(np.random.default_rng(seed), resampler, n_runs, min(_BLOCK, n_boot))
     reps = np.empty((n_boot, len(groups), n_topics))
@@ -203,6 +230,7 @@ def group_prevalence(
             "n_docs": n_docs_group.repeat(n_topics),
             "n_dropped": int((~keep).sum()),
             "estimate_outside_ci": estimate_outside(estimate, low, high).ravel(),
+            "ci_method": methods.repeat(n_topics),
         }
     )
     return out
@@ -218,6 +246,7 @@ def year_prevalence(
     weights: np.ndarray | None = None,
     cluster: str | None = None,
     scope: str | None = "national",
+    unit: str = "document",
 ) -> pd.DataFrame:
     """Topic prevalence by year within one government level (default: the national series).
 
@@ -232,7 +261,8 @@ def year_prevalence(
     -------
     DataFrame
         ``year`` (int), ``topic``, ``mean``, ``ci_low``, ``ci_high``, ``n_docs``, ``n_dropped``
-        (the documents of the scope without a year), ``estimate_outside_ci``, years sorted.
+        (the documents of the scope without a year), ``estimate_outside_ci``, ``ci_method``,
+        years sorted.
     """
     mask = np.ones(len(docvars), dtype=bool)
     if scope is not None:
@@ -249,6 +279,7 @@ def year_prevalence(
         level=level,
         weights=None if weights is None else np.asarray(weights)[idx],
         cluster=cluster,
+        unit=unit,
     )
     out = out.drop(columns="docvar").rename(columns={"group": "year"})
     out["year"] = out["year"].astype("int64")
@@ -272,6 +303,7 @@ def estimate_effects(
     center: bool = True,
     cluster: str | None = None,
     max_redraws: int | None = None,
+    unit: str = "document",
 ) -> pd.DataFrame:
     """OLS of each topic's proportion on docvars, with method-of-composition intervals.
 
@@ -316,6 +348,8 @@ def estimate_effects(
         Docvar resampled as whole units (e.g. ``"doc_id"`` for paragraphs).
     max_redraws : int, optional
         Give up (ValueError) after this many rank-deficient replicates; default ``10 * n_boot``.
+    unit : str
+        What a document is, for ``ci_method`` when there is no ``cluster``.
 
     Returns
     -------
@@ -326,8 +360,8 @@ def estimate_effects(
         intercept the baseline, e.g. ``"level=province; year=1998.5"``; empty for numeric
         terms), ``n_docs`` (documents in the regression), ``n_dropped`` (documents left out for
         a missing covariate) and ``n_redrawn`` (rank-deficient replicates redrawn), the same on
-        every row, and ``estimate_outside_ci`` (True where ``estimate`` lies outside the raw
-        percentile interval).
+        every row, ``estimate_outside_ci`` (True where ``estimate`` lies outside the raw
+        percentile interval) and ``ci_method``.
 
     Raises
     ------
@@ -392,6 +426,7 @@ def estimate_effects(
             "n_dropped": int((~design.keep).sum()),
             "n_redrawn": redrawn,
             "estimate_outside_ci": estimate_outside(estimate, low, high).T.ravel(),
+            "ci_method": _ci_method(REPORT_UNIT if cluster is not None else unit),
         }
     )
     return out

@@ -61,6 +61,7 @@ def _national_only(root: Path) -> Path:
         ("corpus/paragraphs.parquet", national),
         ("tables/concept_panel.parquet", national),
         ("tables/concept_section_shift.csv", "group in ['all', 'national']"),
+        ("tables/concept_section_diff.csv", "group in ['all', 'national']"),
         ("tables/year_series.csv", "series == 'bundled/national/work_report'"),
         ("tables/tfidf_top_terms.csv", "group == '全国'"),
         ("tables/group_term_counts.csv", "docvar == 'level' and group == 'national'"),
@@ -263,7 +264,11 @@ def test_groups_of_several_collections_are_kept_apart():
 def test_review_plan_shift_and_clouds_draw_each_collection_apart(tmp_path):
     cfg = config_mod.load(_config(tmp_path))
     results = write_synthetic_results(tmp_path / "results")
-    for rel in ("tables/concept_section_shift.csv", "tables/group_term_counts.csv"):
+    for rel in (
+        "tables/concept_section_shift.csv",
+        "tables/concept_section_diff.csv",
+        "tables/group_term_counts.csv",
+    ):
         table = pd.read_csv(results / rel)
         mine = table.assign(collection="my_reports")
         io.write_csv(pd.concat([table.assign(collection="bundled"), mine]), results / rel)

@@ -180,6 +180,32 @@ def _shift(panel: pd.DataFrame) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def _diff(shift: pd.DataFrame) -> pd.DataFrame:
+    """The paired plan-minus-review table of the synthetic shift (intervals around the
+    difference, one of them including 0)."""
+    wide = shift.pivot_table(
+        index=["group", "concept", "label_en", "label_zh"],
+        columns="section",
+        values=["count", "chars", "rate"],
+    )
+    out = pd.DataFrame(
+        {
+            "n_reports": 3,
+            "review_count": wide[("count", "review")],
+            "review_chars": wide[("chars", "review")],
+            "plan_count": wide[("count", "plan")],
+            "plan_chars": wide[("chars", "plan")],
+            "review_rate": wide[("rate", "review")],
+            "plan_rate": wide[("rate", "plan")],
+        }
+    ).reset_index()
+    out["diff"] = out["plan_rate"] - out["review_rate"]
+    spread = out["diff"].abs().clip(lower=0.5)
+    out["diff_ci_low"], out["diff_ci_high"] = out["diff"] - 0.5 * spread, out["diff"] + 1.5 * spread
+    out["zero_in_ci"] = (out["diff_ci_low"] <= 0) & (out["diff_ci_high"] >= 0)
+    return out
+
+
 def _keyness(rng: np.random.Generator, terms: list[str]) -> pd.DataFrame:
     n = len(terms)
     g2 = np.sort(rng.uniform(1, 80, n))[::-1]
@@ -244,6 +270,7 @@ def write_synthetic_results(root: Path, *, seed: int = 7) -> Path:
     io.write_parquet(panel, tables / "concept_panel.parquet")
     io.write_csv(CONCEPTS, tables / "concepts.csv")
     io.write_csv(_shift(panel), tables / "concept_section_shift.csv")
+    io.write_csv(_diff(_shift(panel)), tables / "concept_section_diff.csv")
     io.write_csv(_year_series(panel), tables / "year_series.csv")
     whole = panel[panel["section"] == "all"]
     term_panel = pd.DataFrame(
@@ -549,7 +576,7 @@ def test_missing_input_table_skips_the_figure_naming_it(fast_cfg, synthetic, tmp
         Skip(
             "figures",
             "review_plan_shift",
-            "input table(s) tables/concept_section_shift.csv absent (not written by the "
+            "input table(s) tables/concept_section_diff.csv absent (not written by the "
             "measures stage for this corpus)",
         ),
     )

@@ -69,7 +69,11 @@ def test_planted_effects_recovered(synthetic):
         "n_dropped",
         "n_redrawn",
         "estimate_outside_ci",
+        "ci_method",
     ]
+    assert set(eff["ci_method"]) == {
+        "document bootstrap, percentile, with a model run drawn per replicate"
+    }
     assert eff["term"].unique().tolist() == ["(Intercept)", "group=b", "year", "noise"]
     assert (eff.loc[eff["term"] == "group=b", "reference"] == "a").all()  # a is most frequent
     assert eff["n_docs"].eq(D).all() and eff["n_dropped"].eq(0).all()
@@ -171,7 +175,7 @@ def test_group_means_match_direct_computation(synthetic):
     out = group_prevalence(runs[:1], docvars, "group", n_boot=200, seed=5, weights=tokens)
     assert list(out.columns) == [
         "docvar", "group", "topic", "mean", "ci_low", "ci_high", "n_docs", "n_dropped",
-        "estimate_outside_ci",
+        "estimate_outside_ci", "ci_method",
     ]  # fmt: skip
     assert out["n_dropped"].eq(0).all()
     assert out["group"].tolist() == ["a"] * K + ["b"] * K
@@ -225,6 +229,10 @@ def test_cluster_bootstrap_widens_for_duplicated_paragraphs(synthetic):
         out = group_prevalence(runs_p, paras, "group", n_boot=300, seed=9, cluster=cluster)
         width[cluster] = (out["ci_high"] - out["ci_low"]).mean()
         assert out["n_docs"].sum() == K * 600
+        unit = "report-cluster" if cluster else "document"
+        assert set(out["ci_method"]) == {
+            f"{unit} bootstrap, percentile, with a model run drawn per replicate"
+        }
     assert width["doc_id"] > 2.0 * width[None]
 
 
@@ -240,6 +248,7 @@ def test_year_prevalence_national_subset(synthetic):
         "n_docs",
         "n_dropped",
         "estimate_outside_ci",
+        "ci_method",
     ]
     national = docvars[docvars["level"] == "national"]
     assert out["year"].dtype == np.int64

@@ -45,6 +45,11 @@ def test_every_place_with_ten_years_has_rows_with_intervals(series_years, tokens
     for year in (2016, 2021):
         both = paragraphs[f"shenzhen_baoan_{year}"] + paragraphs[f"shenzhen_baoan_{year}_2"]
         assert n[year] == both
+    # a year of two reports resamples them, a year of one report its paragraphs
+    method = baoan.set_index("year")["ci_method"]
+    runs = ", with a model run drawn per replicate"
+    assert method[2016] == "report-cluster bootstrap, percentile" + runs
+    assert method[2017] == "paragraph bootstrap, percentile" + runs
 
 
 def test_the_places_with_fewer_years_are_listed_with_the_reason(series_years):
