@@ -276,6 +276,12 @@ class MeasuresConfig:
     # Terms per group in tables/group_term_counts.csv (word clouds), and the docvars grouped.
     group_terms: Count = 300
     group_term_docvars: tuple[Docvar, ...] = ("region", "level")
+    # Keyness "robust" rule (analysis/measures/keyness.py add_dispersion): the level of both the
+    # pooled q (G2) and the report-level q (Welch's t on per-report rates), and the largest share
+    # of a side's count its top report may hold (a side of 2 reports: "not one report alone").
+    # TF-IDF's robust column uses the same share.
+    keyness_q: Float = Field(0.05, gt=0, lt=1)
+    keyness_max_top_share: Float = Field(0.5, gt=0, le=1)
     # Characters of context on each side in KWIC tables.
     kwic_window: Int = Field(20, ge=0)
     # Also run the comparisons derived from the corpus's docvars (early vs late years, review vs
@@ -458,6 +464,9 @@ class FiguresConfig:
         "zhumadian_2020s_vs_2000s",
     )
     keyness_terms: Count = 12
+    # keyness_bars and tfidf_places draw only the terms whose robust column is true (and say
+    # so); false = every term, as ranked, as before.
+    robust_only: Bool = True
     # TF-IDF small multiples: one panel per place of these levels, terms per panel.
     tfidf_levels: tuple[NonEmpty, ...] = ("prefecture", "county-level")
     tfidf_terms: Count = 8

@@ -4,6 +4,12 @@ Draws the comparisons of ``[figures] keyness_comparisons`` that ``tables/keyness
 holds; when it holds none of them, the first :data:`MAX_DERIVED` comparisons of the index
 (derived ones included: those the measures stage chose for this corpus), so the figure applies to
 any corpus with a comparison at all. The configured ids not drawn are named under the figure.
+
+With ``[figures] robust_only`` (the default) each panel draws only the terms whose ``robust``
+column is true (both the pooled and the report-level q below ``keyness_q``, no report holding
+more than ``keyness_max_top_share`` of the count: :func:`analysis.measures.keyness.add_dispersion`),
+and the title says so; a panel with no robust term says that instead of bars. The tables keep
+every term.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from analysis.figures.draw import MUTED, REFERENCE_COLOR, TARGET_COLOR, panel_gr
 
 INDEX = "tables/keyness/index.csv"
 COLUMNS = ("term", "target_count", "reference_count", "g2", "q", "log_ratio", "direction")
+ROBUST = "robust"
 Q_MAX = 0.05
 MAX_DERIVED = 4
 SETTING = "[figures] keyness_comparisons"
@@ -55,8 +62,11 @@ def choose(index: pd.DataFrame, chosen: tuple[str, ...]) -> tuple[list[str], lis
     return (present or known[:MAX_DERIVED]), absent
 
 
-def top_terms(table: pd.DataFrame, *, n: int) -> pd.DataFrame:
-    """The ``n`` terms with the largest G2 on each side; ``signed`` is G2, negative for reference."""
+def top_terms(table: pd.DataFrame, *, n: int, robust_only: bool = False) -> pd.DataFrame:
+    """The ``n`` terms with the largest G2 on each side (with ``robust_only``, of the terms whose
+    ``robust`` column is true); ``signed`` is G2, negative for reference."""
+    if robust_only:
+        table = table[table[ROBUST].astype(bool)]
     parts = [
         table[table["direction"] == side].nlargest(n, "g2") for side in ("target", "reference")
     ]
@@ -81,6 +91,16 @@ def _bars(ax: Axes, terms: pd.DataFrame) -> Axes:
             va="center",
             fontsize=6.5,
         )
+    if terms.empty:
+        ax.annotate(
+            "no robust term on either side",
+            (0.5, 0.5),
+            xycoords="axes fraction",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color=MUTED,
+        )
     ax.axvline(0, color="#333333", linewidth=0.6)
     ax.set_yticks([])
     ax.grid(axis="y", visible=False)
@@ -101,13 +121,15 @@ def make(results: Path, cfg: Config) -> Figure:
         raise FigureSkipped(f"{INDEX} lists no comparison for this corpus", SETTING)
     index = index.drop_duplicates("comparison").set_index("comparison")
     n = cfg.figures.keyness_terms
+    robust_only = cfg.figures.robust_only
+    columns = (*COLUMNS, ROBUST) if robust_only else COLUMNS
     ncols = min(2, len(chosen))
     nrows = -(-len(chosen) // ncols)
     fig = Figure(figsize=(5.4 * ncols, 0.9 + nrows * (0.6 + 0.16 * 2 * n)))
     axes = panel_grid(fig, len(chosen), ncols=ncols)
     for ax, comparison in zip(axes, chosen, strict=True):
-        table = read_table(results, table_of(comparison), columns=COLUMNS)
-        _bars(ax, top_terms(table, n=n))
+        table = read_table(results, table_of(comparison), columns=columns)
+        _bars(ax, top_terms(table, n=n, robust_only=robust_only))
         meta = index.loc[comparison]
         target, _, reference = str(meta["label"]).partition(" vs ")
         unit = meta["unit"]
@@ -143,8 +165,27 @@ def make(results: Path, cfg: Config) -> Figure:
     note = ""
     if absent:
         note = f"\n{SETTING}: not in this corpus's comparisons (not drawn): {', '.join(absent)}"
-    fig.suptitle(f"Keyness: top {n} terms on each side of each comparison{note}", fontsize=10)
+    rule = ""
+    if robust_only:
+        rule = "\n" + robust_rule(index, cfg)
+    title = f"Keyness: top {n} terms on each side of each comparison{rule}{note}"
+    fig.suptitle(title, fontsize=10)
     return fig
+
+
+def robust_rule(index: pd.DataFrame, cfg: Config) -> str:
+    """The subtitle of a robust-only figure, with the levels the tables were made with (the
+    index's ``keyness_q`` and ``keyness_max_top_share``; the config's when the index lacks them
+    or they differ between comparisons)."""
+    q, share = cfg.measures.keyness_q, cfg.measures.keyness_max_top_share
+    for col in ("keyness_q", "keyness_max_top_share"):
+        if col in index and index[col].nunique() == 1:
+            value = float(index[col].iloc[0])
+            q, share = (value, share) if col == "keyness_q" else (q, value)
+    return (
+        f"robust terms only: G² q and report-level (Welch) q both < {q:g}, no report holds "
+        f"> {share:.0%} of the term's count ([figures] robust_only)"
+    )
 
 
 SPEC = FigureSpec(
@@ -156,9 +197,10 @@ SPEC = FigureSpec(
     make=make,
     method=method_line(
         counting="token count (segmented tokens)",
-        denominator="all tokens of each side (bars: G2 log-likelihood of the relative frequencies)",
-        interval="no interval (G2 test, q = Benjamini-Hochberg)",
+        denominator="all tokens of each side (bars: G2 log-likelihood of the relative frequencies); "
+        "robust: also Welch's t on per-report rates per 10k tokens",
+        interval="no interval (G2 and report-level t tests, q = Benjamini-Hochberg)",
     ),
-    settings=("keyness_comparisons", "keyness_terms"),
+    settings=("keyness_comparisons", "keyness_terms", "robust_only"),
     optional=drawn_tables,
 )

@@ -1,4 +1,11 @@
-"""TF-IDF: the most distinctive terms of each city and county (small multiples, one per place)."""
+"""TF-IDF: the most distinctive terms of each city and county (small multiples, one per place).
+
+With ``[figures] robust_only`` (the default) a panel draws only the terms whose ``robust`` column
+is true (a place of one report: all; of two: used by both; else used by 2+ reports and no
+report holding more than ``[measures] keyness_max_top_share`` of the place's count,
+:func:`analysis.measures.tfidf.group_spread`), and the title says so; a place left with no term
+says so in its panel.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,9 @@ NCOLS = 6
 
 def make(results: Path, cfg: Config) -> Figure:
     """One panel per place of the configured levels: its top TF-IDF terms by score."""
-    tfidf = read_table(results, TFIDF, columns=("scope", "group", "rank", "term", "score", "count"))
+    robust_only = cfg.figures.robust_only
+    columns = ("scope", "group", "rank", "term", "score", "count")
+    tfidf = read_table(results, TFIDF, columns=(*columns, "robust") if robust_only else columns)
     docs = read_table(results, DOCUMENTS, columns=("place", "level", "province", "collection"))
     if "collection" not in tfidf:  # a table of one collection
         tfidf = tfidf.assign(collection=docs["collection"].iloc[0] if len(docs) else "")
@@ -44,15 +53,28 @@ def make(results: Path, cfg: Config) -> Figure:
     axes = panel_grid(fig, len(places), ncols=NCOLS)
     for ax, p in zip(axes, places.itertuples(), strict=True):
         mine = (tfidf["collection"] == p.collection) & (tfidf["group"] == p.place)
-        top = tfidf[mine].nsmallest(n, "rank")
+        keep = mine & tfidf["robust"].astype(bool) if robust_only else mine
+        top = tfidf[keep].nsmallest(n, "rank")
         term_bars(ax, top["term"].tolist(), top["score"].to_numpy(), color=group_color(p.level))
+        if top.empty:
+            ax.annotate(
+                "no robust term", (0.5, 0.5), xycoords="axes fraction", ha="center", fontsize=6
+            )
         title = f"{p.place} ({p.province})" if p.province else p.place
         ax.set_title(f"{title} [{p.collection}]" if several else title, fontsize=7.5)
         ax.tick_params(axis="x", labelsize=5.5)
         ax.tick_params(axis="y", labelsize=6.5)
+    rule = ""
+    if robust_only:
+        share = cfg.measures.keyness_max_top_share
+        rule = (
+            f"\nrobust terms only: a place of one report all, of two reports those both use, "
+            f"else used by 2+ reports with none holding > {share:.0%} of the place's count "
+            "([figures] robust_only)"
+        )
     fig.suptitle(
         f"Most distinctive terms of each city and county (TF-IDF over places, top {n}; "
-        "orange: prefecture, green: county-level)",
+        f"orange: prefecture, green: county-level){rule}",
         fontsize=9,
     )
     return fig
@@ -68,5 +90,5 @@ SPEC = FigureSpec(
         denominator="none: TF-IDF score, (1 + log tf) x smoothed idf, L2-normalised",
         interval=NO_INTERVAL,
     ),
-    settings=("tfidf_levels", "tfidf_terms"),
+    settings=("tfidf_levels", "tfidf_terms", "robust_only"),
 )

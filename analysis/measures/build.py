@@ -61,7 +61,7 @@ from analysis.measures.concepts import (
 from analysis.measures.dtm import Dtm, build_dtm, group_dtm, is_placeholder, trim
 from analysis.measures.keyness import keyness_masks, one_vs_rest
 from analysis.measures.series import series_members, year_series
-from analysis.measures.tfidf import tfidf_top_terms
+from analysis.measures.tfidf import SPREAD_COLUMNS, group_spread, tfidf_top_terms
 from analysis.progress import progress
 from analysis.results import Results
 from analysis.skips import SKIPPED_FILE, Skip, skip_table
@@ -266,14 +266,21 @@ def section_shift(
 
 
 def tfidf_tables(
-    report_dtm: Dtm, scopes: Sequence[str], *, n: int, min_df: int
+    report_dtm: Dtm,
+    scopes: Sequence[str],
+    *,
+    n: int,
+    min_df: int,
+    max_top_share: float = 0.5,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Skip]]:
     """TF-IDF top terms per report (scope ``report``) and per group of each scope docvar,
     within each collection (a scope with fewer than 2 values in a collection is skipped).
 
     ``report_dtm`` holds one row per report, or per report section when ``section`` is a scope
     (sections are grouped from it). Returns the table (``collection, scope, group, rank, term,
-    score, count``), the terms dropped for ``min_df`` and the skips.
+    score, count`` and how the term spreads over the group's reports, ``group_reports,
+    reports, top_share, robust``: :func:`analysis.measures.tfidf.group_spread`), the terms
+    dropped for ``min_df`` and the skips.
     """
     frames, dropped, skips = [], [], []
     for name, rows in by_collection(report_dtm.docvars):
@@ -301,10 +308,12 @@ def tfidf_tables(
                 skips.append(Skip(STAGE, f"tfidf/{name}/{scope}", why, setting))
                 continue
             top = tfidf_top_terms(dtm, label, n=n, min_df=min_df)
+            by_report = reports if scope == "report" else group_dtm(part, [scope, "doc_id"])
+            top = group_spread(top, by_report, label, max_top_share=max_top_share)
             frames.append(top.assign(scope=scope, collection=name))
             _, gone = trim(dtm, min_df=min_df)
             dropped.append(gone.terms.assign(scope=scope, collection=name))
-    cols = ["collection", "scope", "group", "rank", "term", "score", "count"]
+    cols = ["collection", "scope", "group", "rank", "term", "score", "count", *SPREAD_COLUMNS]
     table = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
     gone_cols = ["collection", "term", "count", "df", "reason", "scope"]
     gone = pd.concat(dropped)[gone_cols] if dropped else pd.DataFrame(columns=gone_cols)
@@ -355,6 +364,10 @@ INDEX_COLUMNS = [
     "reference_total",
     "origin",
     "file",
+    "n_target_reports",
+    "n_reference_reports",
+    "keyness_q",
+    "keyness_max_top_share",
 ]
 
 
@@ -365,6 +378,8 @@ def _index_row(table: pd.DataFrame, n_target: int, n_reference: int, **info: str
         "n_reference_docs": n_reference,
         "target_total": int(table["target_total"].iloc[0]),
         "reference_total": int(table["reference_total"].iloc[0]),
+        "n_target_reports": int(table.attrs["n_target_reports"]),
+        "n_reference_reports": int(table.attrs["n_reference_reports"]),
     }
 
 
@@ -374,6 +389,8 @@ def keyness_tables(
     one_vs_rest_by: str,
     *,
     derived: bool = False,
+    q_level: float = 0.05,
+    max_top_share: float = 0.5,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, list[Skip]]:
     """Run every comparison that applies: the configured ones and the one-vs-rest tables of
     ``one_vs_rest_by``, then, with ``derived``, those derived from the docvars
@@ -382,7 +399,14 @@ def keyness_tables(
     ``dtms`` maps unit name -> Dtm. Returns id -> keyness table, the index table
     (:data:`INDEX_COLUMNS`: only comparisons that ran, ``origin`` = ``config`` or ``derived``)
     and the skips (a configured one with its ``[[measures.comparisons]] id = ...`` setting).
+    ``q_level`` and ``max_top_share`` set each table's ``robust`` column
+    (:func:`analysis.measures.keyness.add_dispersion`) and are repeated in the index
+    (``keyness_q``, ``keyness_max_top_share``) with the reports on each side
+    (``n_target_reports``, ``n_reference_reports``: ``doc_id`` values, so for paragraphs the
+    reports with a paragraph on that side).
     """
+    rule = {"q_level": q_level, "max_top_share": max_top_share}
+    stated = {"keyness_q": q_level, "keyness_max_top_share": max_top_share}
     tables: dict[str, pd.DataFrame] = {}
     index: list[dict] = []
     skips: list[Skip] = []
@@ -397,7 +421,7 @@ def keyness_tables(
             skips.append(Skip(STAGE, f"keyness/{cid}", why, setting))
             return
         tables[cid] = table
-        index.append({**row, "comparison": cid, "file": f"keyness/{cid}.csv"})
+        index.append({**row, **stated, "comparison": cid, "file": f"keyness/{cid}.csv"})
 
     planned = plan_comparisons(comparisons, dtms, derived=derived)
     by_docvar, gone = one_vs_rest_docvars(dtms["report"].docvars, one_vs_rest_by, derived=derived)
@@ -417,24 +441,27 @@ def keyness_tables(
                 skips.append(Skip(STAGE, f"keyness/{comp.id}", why))
                 continue
             seen.setdefault(key, comp.id)
-            table = keyness_masks(dtms[comp.unit], t, r)
+            table = keyness_masks(dtms[comp.unit], t, r, **rule)
             info = {"label": comp.label, "target": comp.target, "reference": comp.reference}
             row = _index_row(table, int(t.sum()), int(r.sum()), **info)
             add(comp.id, table, {**row, "unit": comp.unit, "origin": origin}, setting)
         for by in (name for name, o in by_docvar if o == origin):
-            for cid, table, row in _one_vs_rest(dtms["report"], by):
+            for cid, table, row in _one_vs_rest(dtms["report"], by, **rule):
                 add(cid, table, {**row, "unit": "report", "origin": origin})
     return tables, pd.DataFrame(index, columns=INDEX_COLUMNS), skips
 
 
-def _one_vs_rest(report: Dtm, by: str) -> list[tuple[str, pd.DataFrame, dict]]:
+def _one_vs_rest(
+    report: Dtm, by: str, *, q_level: float, max_top_share: float
+) -> list[tuple[str, pd.DataFrame, dict]]:
     """``(id, table, index row)`` of each value of ``by`` against the other reports with a
     value; the id is ``<by>_<value>_vs_rest`` with the value sanitized (:func:`safe_part`), the
     value itself is in the row's ``label`` and ``target`` (a condition that selects it)."""
     out = []
     vals = report.docvars[by].astype(object).astype(str)
     n_set = int(present(report.docvars[by]).sum())
-    for value, table in one_vs_rest(report, by).items():
+    tables = one_vs_rest(report, by, q_level=q_level, max_top_share=max_top_share)
+    for value, table in tables.items():
         n_target = int((vals == value).sum())
         info = {
             "label": f"{by} = {value} vs other reports with a {by}",
@@ -558,7 +585,11 @@ def compute_measures(
     }
     section_dtm = build_dtm(tokens, unit="section")
     top, dropped, gone = tfidf_tables(
-        section_dtm, cfg.tfidf_scopes, n=cfg.tfidf_top, min_df=cfg.tfidf_min_df
+        section_dtm,
+        cfg.tfidf_scopes,
+        n=cfg.tfidf_top,
+        min_df=cfg.tfidf_min_df,
+        max_top_share=cfg.keyness_max_top_share,
     )
     skips += gone
     tables["tfidf_top_terms.csv"] = rules.with_rules(
@@ -569,7 +600,12 @@ def compute_measures(
     )
     tables["dropped_terms.csv"] = dropped
     keyness, index, gone = keyness_tables(
-        dtms, cfg.comparisons, cfg.one_vs_rest, derived=cfg.derived
+        dtms,
+        cfg.comparisons,
+        cfg.one_vs_rest,
+        derived=cfg.derived,
+        q_level=cfg.keyness_q,
+        max_top_share=cfg.keyness_max_top_share,
     )
     skips += gone
     for cid, table in keyness.items():

@@ -8,6 +8,12 @@ Benjamini-Hochberg adjusted p of ``g2`` over all terms of the table. The effect 
 terms absent from one side get a finite value. ``direction`` says which side uses the term
 relatively more. Target and reference are docvar conditions (:mod:`analysis.conditions`:
 parsed, never evaluated as code) on the docvars of the chosen unit (a report, or a paragraph when a condition names ``section``).
+
+Pooled counts make q small for a term concentrated in one report, so every table also says how
+the term spreads over each side's reports (:data:`DISPERSION_COLUMNS`: reports using it, Gries'
+DP, the share of the top report, mean per-report rate), tests the per-report rates (Welch's t,
+its own BH ``q_reports``) and flags as ``robust`` the terms that both tests call key and that no
+single report holds (:func:`add_dispersion`, :mod:`analysis.measures.dispersion`).
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from analysis.conditions import select
+from analysis.measures.dispersion import side_reports, side_stats, top_share_limit, welch
 from analysis.measures.dtm import Dtm, is_placeholder
 
 KEYNESS_COLUMNS = [
@@ -35,6 +42,54 @@ KEYNESS_COLUMNS = [
     "log_ratio",
     "direction",
 ]
+#: Columns appended after :data:`KEYNESS_COLUMNS`: dispersion over each side's reports, the
+#: report-level test and the verdict (:func:`add_dispersion`, :mod:`analysis.measures.dispersion`).
+DISPERSION_COLUMNS = [
+    "target_reports",
+    "reference_reports",
+    "target_report_share",
+    "reference_report_share",
+    "target_dp",
+    "reference_dp",
+    "target_top_share",
+    "reference_top_share",
+    "target_mean_rate",
+    "reference_mean_rate",
+    "t_reports",
+    "p_reports",
+    "q_reports",
+    "robust",
+]
+#: What each column of a keyness table holds (README, ``tables/keyness/<id>.csv``).
+COLUMN_DOCS = {
+    "term": "the term (a token of the token table)",
+    "target_count": "its count in the target (all target documents pooled)",
+    "reference_count": "its count in the reference",
+    "target_total": "tokens of the target (placeholders left out)",
+    "reference_total": "tokens of the reference",
+    "g2": "Dunning's log-likelihood G2 of the pooled 2 x 2 table",
+    "chi2": "Pearson's chi2 of the same table (no continuity correction)",
+    "p": "p of g2 (chi-square, 1 df)",
+    "p_chi2": "p of chi2",
+    "q": "Benjamini-Hochberg q of p over all terms of the table",
+    "log_ratio": "Hardie's log ratio: log2 of the ratio of relative frequencies (0.5 for a zero)",
+    "direction": "the side that uses the term relatively more (target | reference)",
+    "target_reports": "target reports that use the term (a report's target part for paragraphs)",
+    "reference_reports": "reference reports that use the term",
+    "target_report_share": "target_reports / the target's reports",
+    "reference_report_share": "reference_reports / the reference's reports",
+    "target_dp": "Gries' DP over the target's reports (sizes in tokens); missing if unused",
+    "reference_dp": "Gries' DP over the reference's reports",
+    "target_top_share": "share of target_count held by the target report using it most",
+    "reference_top_share": "share of reference_count held by the top reference report",
+    "target_mean_rate": "mean over the target's reports of the rate per 10,000 tokens",
+    "reference_mean_rate": "mean over the reference's reports of the rate per 10,000 tokens",
+    "t_reports": "Welch's t of the per-report rates, target minus reference",
+    "p_reports": "two-sided p of t_reports (missing when a side has one report)",
+    "q_reports": "Benjamini-Hochberg q of p_reports over the terms with q < keyness_q",
+    "robust": "q and q_reports < keyness_q, t_reports agrees with direction, and the top report "
+    "of the side the term is key for holds at most keyness_max_top_share of its count",
+}
 
 
 def bh_adjust(p: np.ndarray) -> np.ndarray:
@@ -107,6 +162,8 @@ def keyness(
     reference: str,
     *,
     drop_placeholders: bool = True,
+    q_level: float = 0.05,
+    max_top_share: float = 0.5,
 ) -> pd.DataFrame:
     """Keyness of the documents matching ``target`` against those matching ``reference``.
 
@@ -120,6 +177,8 @@ def keyness(
     drop_placeholders : bool
         Leave out the number placeholders ``<num>``, ``<pct>``, ``<year>``
         (:func:`analysis.measures.dtm.is_placeholder`).
+    q_level, max_top_share : float
+        The ``robust`` rule (:func:`add_dispersion`).
 
     The numbers of documents on each side are in ``attrs["n_target_docs"]`` and
     ``attrs["n_reference_docs"]``. Raises ``ValueError`` when a condition matches no document or
@@ -133,24 +192,142 @@ def keyness(
     both = int((t & r).sum())
     if both:
         raise ValueError(f"target and reference share {both} documents; make them disjoint")
-    table = keyness_masks(dtm, t, r, drop_placeholders=drop_placeholders)
+    table = keyness_masks(
+        dtm, t, r, drop_placeholders=drop_placeholders, q_level=q_level, max_top_share=max_top_share
+    )
     table.attrs.update(n_target_docs=int(t.sum()), n_reference_docs=int(r.sum()))
     return table
 
 
 def keyness_masks(
-    dtm: Dtm, t: np.ndarray, r: np.ndarray, *, drop_placeholders: bool = True
+    dtm: Dtm,
+    t: np.ndarray,
+    r: np.ndarray,
+    *,
+    drop_placeholders: bool = True,
+    q_level: float = 0.05,
+    max_top_share: float = 0.5,
 ) -> pd.DataFrame:
     """Keyness of the documents of mask ``t`` against those of mask ``r`` (both ``(n_docs,)``
-    bool; :func:`keyness_counts` of their summed counts)."""
+    bool): :func:`keyness_counts` of their summed counts, then :func:`add_dispersion` over
+    the reports of each side (``doc_id`` of ``dtm.docvars``; each row is a report when the
+    docvars have none)."""
     keep = ~is_placeholder(dtm.vocab) if drop_placeholders else np.ones(dtm.shape[1], dtype=bool)
-    counts = dtm.counts[:, keep]
+    counts = dtm.counts[:, keep].tocsr()
     a = np.asarray(counts[t].sum(axis=0)).ravel()
     b = np.asarray(counts[r].sum(axis=0)).ravel()
-    return keyness_counts(a, b, dtm.vocab[keep])
+    table = keyness_counts(a, b, dtm.vocab[keep])
+    if "doc_id" in dtm.docvars:
+        doc_ids = dtm.docvars["doc_id"].astype(str).to_numpy()
+    else:
+        doc_ids = np.arange(dtm.shape[0]).astype(str)
+    return add_dispersion(
+        table,
+        counts,
+        dtm.vocab[keep],
+        doc_ids,
+        t,
+        r,
+        q_level=q_level,
+        max_top_share=max_top_share,
+    )
 
 
-def one_vs_rest(dtm: Dtm, by: str, *, drop_placeholders: bool = True) -> dict[str, pd.DataFrame]:
+def add_dispersion(
+    table: pd.DataFrame,
+    counts: sparse.csr_matrix,
+    vocab: np.ndarray,
+    doc_ids: np.ndarray,
+    t: np.ndarray,
+    r: np.ndarray,
+    *,
+    q_level: float = 0.05,
+    max_top_share: float = 0.5,
+) -> pd.DataFrame:
+    """``table`` (:func:`keyness_counts` of the same counts) with :data:`DISPERSION_COLUMNS`
+    appended, rows in the same order.
+
+    Parameters
+    ----------
+    counts : csr_matrix, shape (n_units, n_terms)
+        The counts the table was made from (units are reports or paragraphs).
+    vocab : array of str, shape (n_terms,)
+    doc_ids : array of str, shape (n_units,)
+        The report of each unit; a side's units are summed per report
+        (:func:`analysis.measures.dispersion.side_reports`).
+    t, r : bool arrays, shape (n_units,)
+        The target and reference units.
+    q_level : float
+        The level of both tests (``[measures] keyness_q``).
+    max_top_share : float
+        The largest share of a side's count its top report may hold for the term to be robust
+        (``[measures] keyness_max_top_share``; on a side of 2 reports "not held by one report
+        alone", :func:`analysis.measures.dispersion.top_share_limit`).
+
+    ``q_reports`` is the Benjamini-Hochberg q of ``p_reports`` over the terms that pass the
+    pooled screen (``q < q_level``): the report-level test is a check on the terms pooled G2
+    calls key, not a second search of the whole vocabulary (thousands of terms used by one or
+    two reports, untestable with 7 reports, would only dilute it); it is missing for the other
+    terms and wherever ``p_reports`` is (a side of one report). ``robust`` is true where ``q <
+    q_level``, ``q_reports < q_level``, ``t_reports`` has the sign of ``direction`` and the
+    top-report share of the side the term is key for is within the limit; it is never true
+    when a side has one report. Column meanings: :data:`COLUMN_DOCS`.
+    """
+    sides = {
+        "target": side_reports(counts, doc_ids, t),
+        "reference": side_reports(counts, doc_ids, r),
+    }
+    stat = {name: side_stats(side) for name, side in sides.items()}
+    tgt, ref = stat["target"], stat["reference"]
+    n1, n2 = sides["target"].n, sides["reference"].n
+    t_stat, p_stat = welch(
+        tgt["mean_rate"], tgt["var_rate"], n1, ref["mean_rate"], ref["var_rate"], n2
+    )
+    extra = pd.DataFrame(
+        {
+            "target_reports": tgt["reports"].to_numpy(),
+            "reference_reports": ref["reports"].to_numpy(),
+            "target_report_share": tgt["report_share"].to_numpy(),
+            "reference_report_share": ref["report_share"].to_numpy(),
+            "target_dp": tgt["dp"].to_numpy(),
+            "reference_dp": ref["dp"].to_numpy(),
+            "target_top_share": tgt["top_share"].to_numpy(),
+            "reference_top_share": ref["top_share"].to_numpy(),
+            "target_mean_rate": tgt["mean_rate"].to_numpy(),
+            "reference_mean_rate": ref["mean_rate"].to_numpy(),
+            "t_reports": t_stat,
+            "p_reports": p_stat,
+        },
+        index=pd.Index(np.asarray(vocab).astype(str), name="term"),
+    )
+    out = table.join(extra, on="term")
+    screened = (out["q"] < q_level).to_numpy() & out["p_reports"].notna().to_numpy()
+    q_reports = np.full(len(out), np.nan)
+    if screened.any():
+        q_reports[screened] = bh_adjust(out["p_reports"].to_numpy()[screened])
+    out["q_reports"] = q_reports
+    is_target = (out["direction"] == "target").to_numpy()
+    top = np.where(is_target, out["target_top_share"], out["reference_top_share"])
+    limit = np.where(
+        is_target, top_share_limit(n1, max_top_share), top_share_limit(n2, max_top_share)
+    )
+    agree = np.where(is_target, out["t_reports"] > 0, out["t_reports"] < 0)
+    with np.errstate(invalid="ignore"):
+        out["robust"] = (
+            screened & (q_reports < q_level) & agree & (np.nan_to_num(top, nan=1.0) <= limit)
+        )
+    out.attrs.update(n_target_reports=n1, n_reference_reports=n2)
+    return out[KEYNESS_COLUMNS + DISPERSION_COLUMNS]
+
+
+def one_vs_rest(
+    dtm: Dtm,
+    by: str,
+    *,
+    drop_placeholders: bool = True,
+    q_level: float = 0.05,
+    max_top_share: float = 0.5,
+) -> dict[str, pd.DataFrame]:
     """Keyness of each value of docvar ``by`` against all other documents with a value.
 
     Documents with a missing or empty ``by`` are left out of both sides. Returns value -> table.
@@ -164,6 +341,8 @@ def one_vs_rest(dtm: Dtm, by: str, *, drop_placeholders: bool = True) -> dict[st
             has & (labels == value),
             has & (labels != value),
             drop_placeholders=drop_placeholders,
+            q_level=q_level,
+            max_top_share=max_top_share,
         )
         for value in sorted(set(labels[has]))
     }

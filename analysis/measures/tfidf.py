@@ -51,3 +51,57 @@ def tfidf_top_terms(
         for rank, j in enumerate(order, start=1):
             rows.append((name, rank, terms[j], float(vals[j]), int(row_counts[cols[j]])))
     return pd.DataFrame(rows, columns=["group", "rank", "term", "score", "count"])
+
+
+#: Columns :func:`group_spread` appends to a TF-IDF table.
+SPREAD_COLUMNS = ["group_reports", "reports", "top_share", "robust"]
+
+
+def group_spread(
+    top: pd.DataFrame, by_report: Dtm, label: str, *, max_top_share: float = 0.5
+) -> pd.DataFrame:
+    """``top`` (:func:`tfidf_top_terms`) with how each term spreads over the group's reports.
+
+    Parameters
+    ----------
+    top : DataFrame
+        ``group, rank, term, ...``, ``group`` a value of ``label``.
+    by_report : Dtm
+        One row per (group, report): the counts of each report of each group (for scope
+        ``section`` a report's part in that section), with docvar ``label``.
+    max_top_share : float
+        ``[measures] keyness_max_top_share``.
+
+    Appends :data:`SPREAD_COLUMNS`: ``group_reports`` (reports of the group), ``reports`` (of
+    them, those using the term), ``top_share`` (share of the group's count of the term held by
+    its top report) and ``robust``: true for every term of a one-report group (nothing to
+    spread over), else when at least 2 reports use it and ``top_share`` is within
+    :func:`analysis.measures.dispersion.top_share_limit` (so a 2-report group needs both).
+    """
+    from analysis.measures.dispersion import top_share_limit
+
+    groups = by_report.docvars[label].astype(str).to_numpy()
+    col = {t: i for i, t in enumerate(by_report.vocab)}
+    n = len(top)
+    group_reports = np.zeros(n, dtype=np.int64)
+    reports = np.zeros(n, dtype=np.int64)
+    top_share = np.full(n, np.nan)
+    robust = np.zeros(n, dtype=bool)
+    for g, idx in top.groupby(top["group"].astype(str), sort=False).indices.items():
+        rows = np.flatnonzero(groups == g)
+        cols = [col[t] for t in top["term"].iloc[idx]]
+        sub = by_report.counts[rows][:, cols].toarray()
+        total = sub.sum(axis=0)
+        used = (sub > 0).sum(axis=0)
+        share = np.where(total > 0, sub.max(axis=0) / np.maximum(total, 1), np.nan)
+        k = len(rows)
+        group_reports[idx] = k
+        reports[idx] = used
+        top_share[idx] = share
+        if k <= 1:
+            robust[idx] = True
+        else:
+            robust[idx] = (used >= 2) & (share <= top_share_limit(k, max_top_share))
+    return top.assign(
+        group_reports=group_reports, reports=reports, top_share=top_share, robust=robust
+    )

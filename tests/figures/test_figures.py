@@ -223,6 +223,7 @@ def _keyness(rng: np.random.Generator, terms: list[str]) -> pd.DataFrame:
             "q": np.where(g2 > 10, 0.01, 0.2),
             "log_ratio": rng.normal(0, 1, n),
             "direction": ["target", "reference"] * (n // 2),
+            "robust": g2 > 20,
         }
     )
 
@@ -287,6 +288,7 @@ def write_synthetic_results(root: Path, *, seed: int = 7) -> Path:
         ],
         columns=["scope", "group", "rank", "term", "score", "count"],
     )
+    tfidf["robust"] = tfidf["rank"] != 2
     io.write_csv(tfidf, tables / "tfidf_top_terms.csv")
     comparisons = Config().figures.keyness_comparisons
     index = pd.DataFrame(
