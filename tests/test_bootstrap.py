@@ -116,3 +116,27 @@ def test_bca_agrees_with_scipy_on_a_skewed_mean():
     np.testing.assert_allclose([low[0], high[0]], [ref.low, ref.high], rtol=0.02)
     p_low, p_high = percentile_interval(reps[:, None])
     assert low[0] > p_low[0] and high[0] > p_high[0]  # right skew: BCa shifts the interval up
+
+
+def test_concept_rates_with_bca_name_it_and_stay_deterministic():
+    from analysis.measures.concepts import concept_rates
+
+    rng = np.random.default_rng(3)
+    paras = pd.DataFrame(
+        {
+            "g": np.repeat(["one", "many"], [30, 90]),
+            "doc_id": np.r_[np.zeros(30, int), np.repeat([1, 2, 3], 30)].astype(str),
+            "chars": rng.integers(100, 400, 120),
+            "tokens": rng.integers(30, 120, 120),
+            "c": rng.poisson(0.4, 120),
+        }
+    )
+    a = concept_rates(paras, ["c"], ["g"], n_boot=300, seed=2, interval="bca")
+    pd.testing.assert_frame_equal(
+        a, concept_rates(paras, ["c"], ["g"], n_boot=300, seed=2, interval="bca")
+    )
+    methods = dict(zip(a["g"], a["ci_method"], strict=True))
+    assert methods == {"one": "paragraph bootstrap, BCa", "many": "report-cluster bootstrap, BCa"}
+    assert a[["ci_low", "ci_high"]].notna().all().all()
+    p = concept_rates(paras, ["c"], ["g"], n_boot=300, seed=2)
+    assert (p["rate"] == a["rate"]).all() and not np.allclose(p["ci_low"], a["ci_low"])

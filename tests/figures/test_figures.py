@@ -591,14 +591,14 @@ def test_missing_input_table_skips_the_figure_naming_it(fast_cfg, synthetic, tmp
 def test_missing_column_is_an_error_naming_table_and_column(fast_cfg, synthetic, tmp_path):
     results = tmp_path / "results"
     (results / "tables").mkdir(parents=True)
-    shift = pd.read_csv(synthetic / "tables" / "concept_section_shift.csv").drop(columns="ci_high")
-    io.write_csv(shift, results / "tables" / "concept_section_shift.csv")
+    diff = pd.read_csv(synthetic / "tables" / "concept_section_diff.csv")
+    io.write_csv(diff.drop(columns="diff_ci_high"), results / "tables" / "concept_section_diff.csv")
     built = build_figures(
         fast_cfg, results=results, out=tmp_path / "out", only=["review_plan_shift"]
     )
     ((fig_id, error),) = built.failed
     assert fig_id == "review_plan_shift"
-    assert re.search(r"concept_section_shift.csv lacks column\(s\) \['ci_high'\]", error)
+    assert re.search(r"concept_section_diff.csv lacks column\(s\) \['diff_ci_high'\]", error)
 
 
 def _with_font(cfg: Config, font: str) -> Config:
