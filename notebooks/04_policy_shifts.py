@@ -57,7 +57,15 @@ v.evidence("数字经济", where="level == 'national'")
 
 # %% [markdown]
 # ## Plans vs reported work in the provinces
-# Review vs plan rates per concept in the provincial reports.
+# Plan minus review per concept in the provincial reports, paired by report (only reports with
+# both sections), with the report-cluster bootstrap interval of the difference itself
+# (`ci_method`); `zero_in_ci` marks the concepts whose shift the interval does not establish.
+
+# %%
+v.section_diff(group="province")
+
+# %% [markdown]
+# The pooled rates of each section (all reports of the group, reports resampled):
 
 # %%
 v.section_shift(group="province")
