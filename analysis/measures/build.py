@@ -8,9 +8,11 @@
 - ``concept_section_shift.csv``: review vs plan rates per concept, pooled by level group;
 - ``concepts.csv``: the concept labels and term counts;
 - ``term_panel.csv``: every dictionary term's count per report (longest match; zeros left out);
-- ``tfidf_top_terms.csv``: distinctive terms per report and per group of each scope docvar;
+- ``tfidf_top_terms.csv``: distinctive terms per report and per group of each scope docvar, with
+  how each spreads over the group's reports (``robust``);
 - ``keyness/<id>.csv`` for each configured comparison, ``keyness/<docvar>_<value>_vs_rest.csv``,
-  and ``keyness/index.csv``;
+  and ``keyness/index.csv``: pooled G2/chi2 and the dispersion over each side's reports with the
+  report-level test and ``robust`` (:data:`analysis.measures.keyness.COLUMN_DOCS`);
 - ``group_term_counts.csv``: the most frequent terms per region and level (word clouds);
 - ``dropped_terms.csv``: the terms TF-IDF left out and why.
 """
