@@ -149,9 +149,10 @@ def cmd_keyness(args: argparse.Namespace) -> int:
 
     if not _conditions_parse("keyness", [args.target, args.reference]):
         return 2
-    _, results = _setup(args)
+    cfg, results = _setup(args)
+    rule = {"q_level": cfg.measures.keyness_q, "max_top_share": cfg.measures.keyness_max_top_share}
     try:
-        table = keyness(results.dtm(args.unit), args.target, args.reference)
+        table = keyness(results.dtm(args.unit), args.target, args.reference, **rule)
     except ValueError as exc:
         print(f"policyshift keyness: {exc}", file=sys.stderr)
         return 2
@@ -159,11 +160,13 @@ def cmd_keyness(args: argparse.Namespace) -> int:
         io.write_csv(table, args.out)
     head = pd.concat([g.head(args.top) for _, g in table.groupby("direction", sort=False)])
     cols = ["term", "target_count", "reference_count", "g2", "q", "log_ratio", "direction"]
+    cols += ["target_reports", "reference_reports", "q_reports", "robust"]
     print(head[cols].to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     print(
         f"keyness: {len(table)} terms; target {table['target_total'].iloc[0]} tokens, "
-        f"reference {table['reference_total'].iloc[0]} tokens"
-        + (f" -> {args.out}" if args.out else ""),
+        f"reference {table['reference_total'].iloc[0]} tokens; "
+        f"{table.attrs['n_target_reports']} vs {table.attrs['n_reference_reports']} reports, "
+        f"{int(table['robust'].sum())} robust terms" + (f" -> {args.out}" if args.out else ""),
         file=sys.stderr,
     )
     return 0

@@ -254,7 +254,8 @@ def keyness_comparisons(results: Path) -> pd.DataFrame:
 
 def keyness_top(results: Path, comparison: str | None = None, *, n: int = 15) -> pd.DataFrame:
     """The ``n`` keyest terms on each side of a saved comparison (``tables/keyness/<id>.csv``;
-    default: the first of the index)."""
+    default: the first of the index), with the report counts, q_reports and robust when the
+    table has them."""
     res = _results(results)
     index = keyness_comparisons(results)
     known = index["comparison"].astype(str).tolist()
@@ -267,6 +268,9 @@ def keyness_top(results: Path, comparison: str | None = None, *, n: int = 15) ->
         )
     table = res.table(f"tables/keyness/{comparison}.csv")
     cols = ["direction", "term", "target_count", "reference_count", "g2", "q", "log_ratio"]
+    cols += [
+        c for c in ("target_reports", "reference_reports", "q_reports", "robust") if c in table
+    ]
     return table.groupby("direction", sort=False).head(n)[cols].reset_index(drop=True)
 
 

@@ -11,9 +11,11 @@
   with both sections, with a paired report-cluster bootstrap interval of the difference;
 - ``concepts.csv``: the concept labels and term counts;
 - ``term_panel.csv``: every dictionary term's count per report (longest match; zeros left out);
-- ``tfidf_top_terms.csv``: distinctive terms per report and per group of each scope docvar;
+- ``tfidf_top_terms.csv``: distinctive terms per report and per group of each scope docvar, with
+  how each spreads over the group's reports (``robust``);
 - ``keyness/<id>.csv`` for each configured comparison, ``keyness/<docvar>_<value>_vs_rest.csv``,
-  and ``keyness/index.csv``;
+  and ``keyness/index.csv``: pooled G2/chi2 and the dispersion over each side's reports with the
+  report-level test and ``robust`` (:data:`analysis.measures.keyness.COLUMN_DOCS`);
 - ``group_term_counts.csv``: the most frequent terms per region and level (word clouds);
 - ``dropped_terms.csv``: the terms TF-IDF left out and why.
 
@@ -477,8 +479,14 @@ def _one_vs_rest(
 TFIDF_DENOMINATOR = (
     "none: score = (1 + log tf) x smoothed idf over the scope's groups, L2-normalised per group"
 )
-KEYNESS_DENOMINATOR = "all tokens of each side (target_total, reference_total)"
-KEYNESS_METHOD = "no interval (G2 test: p, and q = Benjamini-Hochberg over the table's terms)"
+KEYNESS_DENOMINATOR = (
+    "all tokens of each side (target_total, reference_total); per-report rates: the report's "
+    "tokens, per 10,000"
+)
+KEYNESS_METHOD = (
+    "no interval (G2 test: p, and q = Benjamini-Hochberg over the table's terms; Welch's t on "
+    "per-report rates: p_reports, q_reports)"
+)
 
 STAGE_CODE = (
     "measures",

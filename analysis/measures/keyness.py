@@ -283,24 +283,25 @@ def add_dispersion(
     t_stat, p_stat = welch(
         tgt["mean_rate"], tgt["var_rate"], n1, ref["mean_rate"], ref["var_rate"], n2
     )
-    extra = pd.DataFrame(
-        {
-            "target_reports": tgt["reports"].to_numpy(),
-            "reference_reports": ref["reports"].to_numpy(),
-            "target_report_share": tgt["report_share"].to_numpy(),
-            "reference_report_share": ref["report_share"].to_numpy(),
-            "target_dp": tgt["dp"].to_numpy(),
-            "reference_dp": ref["dp"].to_numpy(),
-            "target_top_share": tgt["top_share"].to_numpy(),
-            "reference_top_share": ref["top_share"].to_numpy(),
-            "target_mean_rate": tgt["mean_rate"].to_numpy(),
-            "reference_mean_rate": ref["mean_rate"].to_numpy(),
-            "t_reports": t_stat,
-            "p_reports": p_stat,
-        },
-        index=pd.Index(np.asarray(vocab).astype(str), name="term"),
-    )
-    out = table.join(extra, on="term")
+    # the table's terms are a subset of vocab, reordered: take each column at their positions
+    pos = pd.Index(np.asarray(vocab).astype(str)).get_indexer(table["term"].astype(str))
+    columns = {
+        "target_reports": tgt["reports"],
+        "reference_reports": ref["reports"],
+        "target_report_share": tgt["report_share"],
+        "reference_report_share": ref["report_share"],
+        "target_dp": tgt["dp"],
+        "reference_dp": ref["dp"],
+        "target_top_share": tgt["top_share"],
+        "reference_top_share": ref["top_share"],
+        "target_mean_rate": tgt["mean_rate"],
+        "reference_mean_rate": ref["mean_rate"],
+        "t_reports": t_stat,
+        "p_reports": p_stat,
+    }
+    out = table.copy()
+    for name, values in columns.items():
+        out[name] = np.asarray(values)[pos]
     screened = (out["q"] < q_level).to_numpy() & out["p_reports"].notna().to_numpy()
     q_reports = np.full(len(out), np.nan)
     if screened.any():

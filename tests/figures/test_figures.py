@@ -745,3 +745,26 @@ def test_topic_selection_names_the_exclusivity_it_draws(fast_cfg, synthetic):
     assert not any(
         "FREX" in t for t in texts
     )  # the column is not FREX (analysis.topics.exclusivity)
+
+
+def test_keyness_and_tfidf_figures_draw_robust_terms_only_and_say_so(fast_cfg, synthetic, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(synthetic, results)
+    comparisons = fast_cfg.figures.keyness_comparisons
+    for c in comparisons:  # one robust term, in the first comparison only
+        path = results / "tables" / "keyness" / f"{c}.csv"
+        table = pd.read_csv(path)
+        io.write_csv(table.assign(robust=(table["term"] == TERMS[0]) & (c == comparisons[0])), path)
+    texts = figure_texts(make_figure("keyness_bars", results=results, cfg=fast_cfg))
+    assert any("robust terms only" in t for t in texts)
+    assert texts.count("no robust term on either side") == len(comparisons) - 1
+    assert TERMS[0] in texts and not set(TERMS[1:]) & set(texts)
+    tfidf = figure_texts(make_figure("tfidf_places", results=results, cfg=fast_cfg))
+    assert any("robust terms only" in t for t in tfidf)
+    assert TERMS[0] in tfidf and TERMS[1] not in tfidf  # rank 2 is not robust in the table
+    every = dataclasses.replace(
+        fast_cfg, figures=dataclasses.replace(fast_cfg.figures, robust_only=False)
+    )
+    texts = figure_texts(make_figure("keyness_bars", results=results, cfg=every))
+    assert not any("robust" in t for t in texts) and set(TERMS[1:]) & set(texts)
+    assert TERMS[1] in figure_texts(make_figure("tfidf_places", results=results, cfg=every))

@@ -22,7 +22,12 @@ from analysis.measures.concepts import (
     load_concepts,
 )
 from analysis.measures.dtm import build_dtm, group_dtm, trim_dtm
-from analysis.measures.keyness import KEYNESS_COLUMNS, keyness, keyness_counts
+from analysis.measures.keyness import (
+    DISPERSION_COLUMNS,
+    KEYNESS_COLUMNS,
+    keyness,
+    keyness_counts,
+)
 from analysis.measures.kwic import KWIC_COLUMNS, kwic
 from analysis.measures.rules import RULE_COLUMNS
 from analysis.measures.tfidf import tfidf_top_terms
@@ -293,7 +298,8 @@ def test_planted_term_tops_tfidf():
 def test_tfidf_table_names_places(measures):
     top = pd.read_csv(measures / "tfidf_top_terms.csv")
     assert list(top.columns) == [
-        "collection", "scope", "group", "rank", "term", "score", "count", *RULE_COLUMNS
+        "collection", "scope", "group", "rank", "term", "score", "count",
+        "group_reports", "reports", "top_share", "robust", *RULE_COLUMNS,
     ]  # fmt: skip
     assert set(top["ci_method"]) == {"no interval"}
     assert set(top["collection"]) == {"bundled"}
@@ -356,7 +362,7 @@ def test_keyness_tables_sorted_and_indexed(measures):
     assert row["n_target_docs"] == 10 and row["n_reference_docs"] == 10
     for cid in index["comparison"]:
         table = pd.read_csv(measures / "keyness" / f"{cid}.csv")
-        assert list(table.columns) == [*KEYNESS_COLUMNS, *RULE_COLUMNS]
+        assert list(table.columns) == [*KEYNESS_COLUMNS, *DISPERSION_COLUMNS, *RULE_COLUMNS]
         for _, part in table.groupby("direction"):
             assert part["g2"].is_monotonic_decreasing
         assert table["direction"].iloc[0] == "target"
