@@ -197,9 +197,9 @@ SPEC = FigureSpec(
     make=make,
     method=method_line(
         counting="token count (segmented tokens)",
-        denominator="all tokens of each side (bars: G2 log-likelihood of the relative frequencies); "
-        "robust: also Welch's t on per-report rates per 10k tokens",
-        interval="no interval (G2 and report-level t tests, q = Benjamini-Hochberg)",
+        denominator="all tokens of each side (bars: G2 log-likelihood), and each report's "
+        "tokens for the per-report rates per 10k of the robustness test",
+        interval="no interval (G2, and Welch's t on per-report rates, q = Benjamini-Hochberg)",
     ),
     settings=("keyness_comparisons", "keyness_terms", "robust_only"),
     optional=drawn_tables,

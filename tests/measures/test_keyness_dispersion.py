@@ -17,6 +17,7 @@ from analysis.measures.dispersion import (
 )
 from analysis.measures.dtm import Dtm
 from analysis.measures.keyness import DISPERSION_COLUMNS, KEYNESS_COLUMNS, keyness
+from analysis.measures.rules import RULE_COLUMNS
 from analysis.measures.tfidf import group_spread
 
 N_TARGET, N_REFERENCE = 7, 21
@@ -210,7 +211,9 @@ def test_tfidf_table_says_how_each_term_spreads(measures):
     assert list(top.columns[:7]) == [
         "collection", "scope", "group", "rank", "term", "score", "count"
     ]  # fmt: skip
-    assert list(top.columns[7:]) == ["group_reports", "reports", "top_share", "robust"]
+    assert list(top.columns[7:]) == [
+        "group_reports", "reports", "top_share", "robust", *RULE_COLUMNS
+    ]  # fmt: skip
     reports = top[top["scope"] == "report"]
     assert (reports["group_reports"] == 1).all() and reports["robust"].all()
     jiaxing = top[(top["scope"] == "place") & (top["group"] == "嘉兴市")].set_index("term")
