@@ -665,12 +665,14 @@ def _restore(reports: list[_Report], config: Config, *, cache_dir: Path | None) 
         config, _reference_reader(config), cache_dir=cache_dir, skip_sha256=in_all
     )
     indexes = {}
+    copies: dict[int, list[str]] = {}  # id of a masked report -> its text and its copies
     for c in sorted(masked_in, key=str):
         texts = ["\n".join(r.paragraphs) for r in members[c]]
         mine = ["\n".join(r.paragraphs) for r in masked if r.meta["collection"] == c]
         # sorted: the same texts give the same index whichever of them are corpus or reference
         usable = reference.usable_reference(ref, shas[c], mine)
         indexes[c] = restore.NgramIndex(sorted([*texts, *usable]))
+        copies.update(_own_copies([r for r in masked if r.meta["collection"] == c], members[c]))
     for rep in progress(masked, "ingest: restore masked characters"):
         text = "\n".join(rep.paragraphs)
         new, recs = restore.restore_masks(
@@ -679,6 +681,7 @@ def _restore(reports: list[_Report], config: Config, *, cache_dir: Path | None) 
             min_confidence=cfg.mask_min_confidence,
             context=cfg.mask_context,
             min_count=cfg.mask_min_count,
+            own=restore.NgramIndex(copies[id(rep)]),
         )
         rep.paragraphs = new.split("\n")
         starts = [0]
@@ -700,6 +703,24 @@ def _restore(reports: list[_Report], config: Config, *, cache_dir: Path | None) 
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _own_copies(masked: list[_Report], members: list[_Report]) -> dict[int, list[str]]:
+    """For each masked report (by ``id``), its text and the text of every other report of its
+    collection (``members``) that is a copy of it (:func:`~analysis.corpus.reference.same_report`):
+    the part of the collection's index whose counts never support its restoration."""
+    texts = ["\n".join(r.paragraphs) for r in members]
+    sentences = [split.sentences(t) for t in texts]
+    out = {}
+    for rep in masked:
+        mine = split.sentences("\n".join(rep.paragraphs))
+        same = [
+            t
+            for r, t, s in zip(members, texts, sentences, strict=True)
+            if r is not rep and reference.same_report(mine, s)
+        ]
+        out[id(rep)] = ["\n".join(rep.paragraphs), *same]
+    return out
 
 
 def _attach_metadata(

@@ -14,7 +14,9 @@ part of the corpus itself are not read again. Each collection of the corpus is r
 its own reports plus the reference: a bundled report restores the same whether ingested alone,
 with part of the bundled corpus, or beside a user's folder. A report is never its own reference:
 :func:`usable_reference` drops reference reports whose file is part of the corpus (same sha256)
-and those sharing most of their sentences with a masked report (a clean copy of it).
+and those sharing most of their sentences with a masked report (a clean copy of it); within
+the collection, the counts of the masked report and of its copies never support its fills
+(``own`` of :func:`analysis.corpus.restore.restore_masks`).
 """
 
 from __future__ import annotations

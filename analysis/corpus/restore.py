@@ -16,9 +16,15 @@ what one text's masks stand for is estimated by EM from every mask's context dis
 round: the mean posterior, smoothed by one pseudo-mask spread over all candidates).
 
 Decisions: posterior = context distribution x prior, renormalized. A mask is filled when its best
-character has posterior share ``>= min_confidence`` *and* the evidence for it is real: some
-n-gram of 3+ characters spanning the mask with the character filled in occurs at least
-``min_count`` times in the index, with context on both sides. The surest masks are decided first:
+character has posterior share ``>= min_confidence`` *and* the evidence for it is real and not
+the report's own: some n-gram of 3+ characters holding the character filled in and context
+(``财c策``, ``中央财c``) occurs at least ``min_count`` times in the texts of the index other
+than the report itself (its own counts, and those of any copy of it, are subtracted). The
+report's other lines still shape the scores, but a fill never rests on them alone: with every
+党 of a report masked, its own text has no 党 to offer, and the best of what it does have
+(``贯彻新的二十大``, ``财税体制`` for 财政体制, at shares up to 0.95) is invention. The share is
+the confidence: on bundled reports masked on purpose it is close to the share of fills that
+are right (``benchmarks/restore_reliability.csv``). The surest masks are decided first:
 a pass fills every confident mask whose context holds no other unresolved mask, else the single
 most confident one, and the next pass rescores its neighbours. Unresolved masks keep ``*``.
 Every decision is recorded with its confidence and runner-up.
@@ -146,14 +152,20 @@ def restore_masks(
     context: int = 4,
     min_count: int = 2,
     passes: int | None = None,
+    own: NgramIndex | None = None,
 ) -> tuple[str, list[Restoration]]:
-    """Fill masked ``*`` characters of ``text`` using ``index``; see the module docstring.
+    """Fill masked ``*`` characters of ``text`` using ``index`` (which holds ``text``); see the
+    module docstring.
 
-    ``min_count``: a fill needs a two-sided n-gram of 3+ characters with it seen at least this
-    often. ``passes`` bounds the rounds of decisions (default: one per mask). Returns the
-    restored text and one :class:`Restoration` per masked position (unresolved ones keep
-    ``char='*'``), ordered by offset.
+    ``min_count``: a fill needs an n-gram of 3+ characters holding it, with context, seen at
+    least this often in texts other than the report itself. ``own``: the part of ``index``
+    that is the report itself (``text`` and any copy of it ``index`` holds), whose counts never
+    support a fill; default an index of ``text`` alone. ``passes`` bounds the rounds of
+    decisions (default: one per mask). Returns the restored text and one :class:`Restoration`
+    per masked position (unresolved ones keep ``char='*'``), ordered by offset.
     """
+    if own is None:
+        own = NgramIndex([text])
     chars = list(text)
     offsets = masked_offsets(text)
     cache: dict[tuple[str, str, tuple[str, ...]], _Evidence] = {}
@@ -162,13 +174,13 @@ def restore_masks(
         left, right = _sides(chars, pos, context)
         key = (left, right, extra)
         if key not in cache:
-            cache[key] = _lm_evidence(index, left, right, extra)
+            cache[key] = _lm_evidence(index, own, left, right, extra)
         return cache[key]
 
     first = [evidence(pos).shares for pos in offsets]
     prior = _censor_prior(first)
     extra = tuple(sorted(c for c, p in prior.items() if p >= _PRIOR_MIN))
-    own = {
+    prior_of = {
         pos: _leave_one_out(prior, q, len(offsets)) for pos, q in zip(offsets, first, strict=True)
     }
     decisions: dict[tuple[int, str, str], tuple[str | None, float, str, bool]] = {}
@@ -178,7 +190,7 @@ def restore_masks(
         key = (pos, *_sides(chars, pos, context))
         if key not in decisions:
             ev = evidence(pos, extra)
-            post = _normalized({c: w * own[pos].get(c, 0.0) for c, w in ev.shares.items()})
+            post = _normalized({c: w * prior_of[pos].get(c, 0.0) for c, w in ev.shares.items()})
             best, conf, second = _rank(post)
             ok = best is not None and conf >= min_confidence and ev.support[best] >= min_count
             decisions[key] = (best, conf, second, ok)
@@ -272,8 +284,11 @@ def _leave_one_out(prior: dict[str, float], q: dict[str, float], n: int) -> dict
     return {c: max(p - post.get(c, 0.0) / norm, floor) for c, p in prior.items()}
 
 
-def _lm_evidence(index: NgramIndex, left: str, right: str, extra: tuple[str, ...]) -> _Evidence:
-    """Context distribution of a mask between ``left`` and ``right`` (see the module docstring).
+def _lm_evidence(
+    index: NgramIndex, own: NgramIndex, left: str, right: str, extra: tuple[str, ...]
+) -> _Evidence:
+    """Context distribution of a mask between ``left`` and ``right`` (see the module docstring),
+    and each candidate's support: counts in ``index`` minus those of ``own`` (the report).
 
     ``left``/``right`` are cut at the nearest other mask; ``extra`` candidates are always scored.
     """
@@ -296,7 +311,8 @@ def _lm_evidence(index: NgramIndex, left: str, right: str, extra: tuple[str, ...
         log_score += np.log(_backoff_prob(index, seq, i))
     for start in range(max(0, k - _ORDER + 1), k + 1):  # n-grams of 3+ characters holding c
         for stop in range(max(start + 3, k + 1), min(start + _ORDER, seq.shape[1]) + 1):
-            found = index.counts(_hash_cols(seq, start, stop), stop - start)
+            hashes = _hash_cols(seq, start, stop)
+            found = index.counts(hashes, stop - start) - own.counts(hashes, stop - start)
             support = np.maximum(support, found)
     log_score *= _TEMPERATURE
     log_score -= log_score.max()

@@ -52,12 +52,17 @@ def held_out(cfg, tmp_path_factory) -> tuple[str, pd.DataFrame, pd.DataFrame]:
 
 
 def test_single_censored_file_restores_from_the_bundled_reference(held_out):
+    """Leave-one-out on the real corpus (the bundled copy of the report is left out of the
+    reference, see the next test): the acceptance of issue 14, wrong fills at most 0.5 % of
+    restorations and at least 95 % of the masks restored, at the default threshold."""
     orig, docs, rest = held_out
     total, right, wrong = _score(orig, docs["text"].item())
-    print(f"masked {total}: right {right / total:.2%}, wrong {wrong / total:.2%}")
+    filled = right + wrong
+    print(f"masked {total}: restored {filled / total:.2%}, wrong {wrong / filled:.2%} of them")
     assert total > 150
-    assert right / total >= 0.98, (right, total)
-    assert wrong / total <= 0.005, (wrong, total)
+    assert filled / total >= 0.95, (filled, total)
+    assert wrong / filled <= 0.005, (wrong, filled)
+    assert right / total >= 0.95, (right, total)
     assert docs["masked_restored"].item() == right + wrong
     assert docs["masked_unresolved"].item() == total - right - wrong
     assert len(rest) == total and set(rest["char"]) <= {"党", "政", MASK}
@@ -82,18 +87,31 @@ def test_the_report_is_never_its_own_reference(cfg, held_out, tmp_path):
     assert len(list((tmp_path / "r" / ".cache" / "restore_reference").glob("*.parquet"))) == 1
 
 
-def test_without_reference_a_lone_file_restores_less(cfg, held_out, tmp_path):
-    orig, docs, _ = held_out
-    masked_dir = tmp_path / "mine"
-    masked_dir.mkdir()
+def test_the_report_never_supplies_its_own_evidence(cfg, held_out, tmp_path):
+    """Ingested alone with no reference, the only evidence is the masked report itself: none of
+    its masks is restored (the report's other positions never carry a fill: with every 党
+    masked, 中国共产* was once filled as 到 at confidence 1.0). The same with a clean copy of
+    the report beside it in the folder: a copy is the report itself."""
+    orig, _, _ = held_out
     text = (RAW / HELD_OUT).read_text(encoding="utf-8")
-    (masked_dir / "national_2016.txt").write_text(re.sub("[党政]", "*", text), encoding="utf-8")
     alone = _with_ingest(cfg, restore_reference="none")
-    got = ingest([masked_dir], config=alone, metadata=[], results=tmp_path / "r").documents
-    total, right, wrong = _score(orig, got["text"].item())
-    _, right_ref, _ = _score(orig, docs["text"].item())
-    assert right < right_ref
-    assert wrong / total <= 0.02  # weak evidence leaves '*' rather than guessing
+    for name, files in {
+        "alone": {"national_2016.txt": re.sub("[党政]", "*", text)},
+        "with_copy": {"national_2016.txt": re.sub("[党政]", "*", text), "copy.txt": text},
+    }.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for file, body in files.items():
+            (folder / file).write_text(body, encoding="utf-8")
+        got = ingest([folder], config=alone, metadata=[], results=tmp_path / f"r_{name}")
+        docs = got.documents
+        masked = docs[docs["source_file"].str.endswith("national_2016.txt")]
+        total, right, wrong = _score(orig, masked["text"].item())
+        assert (right, wrong) == (0, 0), name
+        rest = got.restorations
+        assert len(rest) == total and set(rest["char"]) == {MASK}
+        # 中国共产[*]: stays masked, never 到
+        assert rest["context"].str.contains("中国共产[", regex=False).any()
 
 
 def test_usable_reference_drops_corpus_files_and_copies():
@@ -129,7 +147,9 @@ HAN = [chr(c) for c in range(0x4E00, 0x4E00 + 400)]
 @pytest.mark.parametrize("seed", range(6))
 def test_planted_character_is_restored(seed):
     """Generated text of random words with a planted phrase; one of its characters masked in
-    one copy comes back, with its confidence, and an unseen context stays masked."""
+    one report comes back from another text holding the phrase, with its confidence; from the
+    report's own other lines alone, or in a context seen nowhere else, it stays masked (no
+    evidence but the report itself, no guess)."""
     rng = np.random.default_rng(seed)
     words = ["".join(rng.choice(HAN, size=int(rng.integers(2, 4)))) for _ in range(60)]
     phrase = "".join(rng.choice(HAN, size=7))
@@ -140,16 +160,19 @@ def test_planted_character_is_restored(seed):
     k = int(rng.integers(1, 6))  # masked position inside the phrase (never its first or last)
     target = lines[0].index(phrase) + k
     masked_line = lines[0][:target] + MASK + lines[0][target + 1 :]
-    text = "\n".join([masked_line, *lines[1:]])
-    index = NgramIndex([text])
-    out, recs = restore_masks(text, index, min_confidence=0.6)
+    report = "\n".join([masked_line, *lines[1:40]])
+    other = "\n".join(lines[40:])
+    out, recs = restore_masks(report, NgramIndex([report, other]), min_confidence=0.6)
     assert len(recs) == 1 and recs[0].offset == target
     assert recs[0].char == phrase[k] and out.split("\n")[0] == lines[0]
     assert recs[0].confidence >= 0.6
-    # a mask in a context seen nowhere else is left as '*' (no evidence, no guess)
+    # the phrase only in the report's own lines: no fill
+    _, recs = restore_masks(report, NgramIndex([report]), min_confidence=0.6)
+    assert recs[0].char == MASK
+    # a mask in a context seen nowhere else is left as '*'
     lone = "".join(rng.choice(HAN[200:], size=6))
-    odd = "\n".join([*lines, lone[:3] + MASK + lone[4:]])
-    _, recs = restore_masks(odd, NgramIndex([odd]), min_confidence=0.6)
+    odd = "\n".join([*lines[:40], lone[:3] + MASK + lone[4:]])
+    _, recs = restore_masks(odd, NgramIndex([odd, other]), min_confidence=0.6)
     assert recs[-1].char == MASK
 
 
