@@ -307,16 +307,23 @@ class TopicsConfig:
     unit: Literal["paragraph", "section", "report"] = "paragraph"
     # Drop the number placeholders <num>, <pct>, <year> of the token cache.
     drop_placeholders: Bool = True
-    # Also drop the place names of `places` (so that no topic is just 嘉兴/海宁/南湖).
-    drop_places: Bool = False
+    # Drop place names from the topic input only (so that no topic is just 嘉兴/海宁/南湖): the
+    # names of `places` and every name of the `gazetteer` (each place, its short name, its
+    # other names and its parents, all levels). Other stages keep them.
+    drop_places: Bool = True
     places: FilePath = "stopwords/places.txt"
+    gazetteer: FilePath = "data/gazetteer.csv"
+    # Further lists dropped from the topic input only (discourse words: hedges, courtesy
+    # formulas, vague quantifiers ...; each group of a list states its reason).
+    stopwords: tuple[FilePath, ...] = ("stopwords/topic_discourse.txt",)
     # Keep a term found in at least `no_below` units and in at most a share `no_above` of them.
     no_below: Count = 5
     no_above: Float = Field(0.5, gt=0, le=1)
     # Drop units with fewer tokens than this after the term filters (counted in the log table).
     min_tokens: Count = 5
-    # "gensim" (LdaModel, online variational Bayes; the reference) or "tomotopy" (Gibbs LDA).
-    engine: Literal["gensim", "tomotopy"] = "gensim"
+    # "tomotopy" (collapsed Gibbs LDA) or "gensim" (LdaModel, online variational Bayes); the
+    # default is measured in benchmarks/bench_topic_design.py.
+    engine: Literal["gensim", "tomotopy"] = "tomotopy"
     # Model selection grid: every K x every seed. Seeds are replicate ids; the random state of a
     # fit is derived from (Config.seed, K, seed).
     k_grid: Annotated[tuple[K, ...], Field(min_length=1)] = (5, 10, 15, 20, 25, 30, 40)
@@ -331,7 +338,13 @@ class TopicsConfig:
     iterations: Count = 50
     chunksize: Int = Field(0, ge=0)
     # tomotopy: Gibbs sampling sweeps.
-    gibbs_iterations: Count = 500
+    gibbs_iterations: Count = 200
+    # Symmetric Dirichlet priors of both engines: alpha (document-topic) and eta (topic-word),
+    # 0 = 1/K; learn_alpha re-estimates an asymmetric alpha from the data (gensim "auto",
+    # tomotopy's optimisation every 10 sweeps).
+    alpha: Float = Field(0.0, ge=0)
+    eta: Float = Field(0.0, ge=0)
+    learn_alpha: Bool = False
     # Share of units held out (seeded) to score perplexity by document completion.
     holdout: Float = Field(0.1, ge=0, lt=1)
     # Top words per topic scored by coherence (c_v, c_npmi, u_mass), exclusivity and diversity
