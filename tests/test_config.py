@@ -30,7 +30,7 @@ from analysis.corpus.metadata import DOCVARS
 # district_prefecture, district_concepts, city_vs_national_concepts), the keyness comparisons of
 # the city series (2020s vs 2000s) and of the Shenzhen districts, and the two city comparisons in
 # [figures] keyness_comparisons. Issue 13 added [ingest] max_file_bytes (which files are read).
-BASE_HASHES = {"params.toml": "6bc811c4d3533708", "tests/fast.toml": "125a4a6ad671df75"}
+BASE_HASHES = {"params.toml": "712b9ef00c73c376", "tests/fast.toml": "50a528133a1d842b"}
 # Columns of the token cache of the bundled corpus (doc_id, paragraph, section, docvars, tokens).
 COLUMNS = ["doc_id", "paragraph", "section", *DOCVARS[1:], "tokens"]
 
