@@ -31,6 +31,7 @@ def small(cfg):
         seeds=(1,),
         passes=1,
         gibbs_iterations=20,
+        chosen_k=0,
         n_stability_seeds=1,
         n_boot=4,
         workers=1,

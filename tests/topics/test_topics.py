@@ -152,6 +152,7 @@ def _small(cfg, **kw):
         "seeds": (1, 2),
         "passes": 2,
         "gibbs_iterations": 50,
+        "chosen_k": 0,
         "n_stability_seeds": 3,
         "n_boot": 20,
         "workers": 2,
