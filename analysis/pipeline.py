@@ -226,12 +226,13 @@ def _warn_settings(skips: Sequence[Skip]) -> None:
 
 def run_topics(cfg: Config, results: Results, *, force: bool = False) -> Outcome:
     """Fit the topic models unless their outputs are up to date."""
-    from analysis.topics.build import compute_topics, plan_topics, write_topics
+    from analysis.topics.build import PARAGRAPH_COLUMNS, compute_topics, plan_topics, write_topics
 
     _check_docvars(cfg, results, "topics")
 
     def build(stamp: dict[str, Any]) -> str:
-        output = compute_topics(results.tokens(), cfg)
+        paragraphs = results.paragraphs(columns=PARAGRAPH_COLUMNS)
+        output = compute_topics(results.tokens(), cfg, paragraphs=paragraphs)
         _warn_settings(skips_of(output.files["skipped.csv"]))
         written = write_topics(output, results, stamp=stamp)
         if output.result is None:
@@ -239,7 +240,12 @@ def run_topics(cfg: Config, results: Results, *, force: bool = False) -> Outcome
         return f"K = {output.result.selection['k']}, {len(written)} outputs -> {results.topics_dir}"
 
     return _run(
-        "topics", results, ("tokens",), lambda: plan_topics(cfg, results), build, force=force
+        "topics",
+        results,
+        ("ingest", "tokens"),
+        lambda: plan_topics(cfg, results),
+        build,
+        force=force,
     )
 
 

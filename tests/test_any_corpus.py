@@ -71,6 +71,8 @@ n_boot = 50
 k_grid = [3, 5]
 seeds = [1]
 passes = 2
+gibbs_iterations = 100
+chosen_k = 0
 n_stability_seeds = 2
 n_boot = 20
 [figures]

@@ -30,7 +30,9 @@ from analysis.corpus.metadata import DOCVARS
 # district_prefecture, district_concepts, city_vs_national_concepts), the keyness comparisons of
 # the city series (2020s vs 2000s) and of the Shenzhen districts, and the two city comparisons in
 # [figures] keyness_comparisons. Issue 13 added [ingest] max_file_bytes (which files are read).
-BASE_HASHES = {"params.toml": "a2cac4e55482a4e2", "tests/fast.toml": "6094a3054962186f"}
+# Issue 14: [measures] ci_interval, keyness_q, keyness_max_top_share; [figures] robust_only;
+# [ingest] mask_min_confidence 0.95; [topics] tomotopy defaults, stopwords, priors, labels.
+BASE_HASHES = {"params.toml": "d14428069f82667b", "tests/fast.toml": "3c338c9a667b56f9"}
 # Columns of the token cache of the bundled corpus (doc_id, paragraph, section, docvars, tokens).
 COLUMNS = ["doc_id", "paragraph", "section", *DOCVARS[1:], "tokens"]
 

@@ -58,7 +58,14 @@ def write_config(folder: Path, extra: dict[str, dict[str, object]] | None = None
     sections: dict[str, dict[str, object]] = {
         "ingest": {"raw": "raw"},
         "figures": {"out": "results/figures", "dpi": 60},
-        "topics": {"k_grid": [5], "seeds": [1], "passes": 1, "n_stability_seeds": 2, "n_boot": 20},
+        "topics": {
+            "k_grid": [5],
+            "seeds": [1],
+            "passes": 1,
+            "gibbs_iterations": 20,
+            "n_stability_seeds": 2,
+            "n_boot": 20,
+        },
     }
     for name, values in (extra or {}).items():
         sections.setdefault(name, {}).update(values)
@@ -211,9 +218,11 @@ def test_a_lexicon_edit_reruns_tokens_and_stops_where_the_tokens_are_the_same(co
     outcomes = run(copy)
     assert statuses(outcomes)["tokens"] == "ran"
     assert any("lexicon.txt changed" in r or "[tokens] changed" in r for r in outcomes[1].reasons)
-    # the new entry is in no report, so the token table is the same bytes and measures,
-    # topics and figures are up to date
-    assert [o.status for o in outcomes[2:5]] == ["up to date"] * 3
+    # the new entry is in no report, so the token table is the same bytes and measures are up
+    # to date; topics rerun, since their automatic labels prefer the lexicon's phrases
+    assert outcomes[2].status == "up to date"
+    assert outcomes[3].status == "ran"
+    assert any("lexicon.txt changed" in r for r in outcomes[3].reasons), outcomes[3].reasons
 
 
 def test_code_identity_and_no_absolute_paths_in_the_manifest(copy):

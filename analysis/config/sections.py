@@ -308,6 +308,32 @@ def _zero_or_k(value: int) -> int:
     return value
 
 
+#: Human labels of the default topic model of the bundled corpus (K = 20; params.toml says how
+#: they were written).
+DEFAULT_LABELS = (
+    "0=农业农村与乡村振兴|Agriculture and rural revitalisation",
+    "1=政府自身建设与监督|Government self-discipline and oversight",
+    "2=城市建设与交通|Urban development and transport",
+    "3=国企与财政金融改革|State enterprise, fiscal and financial reform",
+    "4=文化、旅游与体育|Culture, tourism and sport",
+    "5=经济增长指标|Growth statistics",
+    "6=困难和挑战|Difficulties and challenges",
+    "7=科技创新与人才|Science, innovation and talent",
+    "8=社会主义建设与思想路线|Socialist construction and ideology",
+    "9=安全生产与社会治安|Work safety and public security",
+    "10=对外开放与贸易|Opening-up and foreign trade",
+    "11=产业升级与先进制造业|Industrial upgrading and manufacturing",
+    "12=放管服改革与营商环境|Administrative reform and business environment",
+    "13=外交与国家统一|Foreign affairs and national reunification",
+    "14=就业与社会保障|Employment and social security",
+    "15=教育与医疗|Education and health care",
+    "16=计划经济与工农业生产|Planned economy and production",
+    "17=重大项目与能源投资|Major projects, investment and energy",
+    "18=党的领导与指导思想|Party leadership and guiding thought",
+    "19=生态环境治理|Environmental protection",
+)
+
+
 @dataclass(frozen=True, config=_SECTION)
 class TopicsConfig:
     """Settings of the topics stage (tokens -> LDA models, selection, stability, prevalence).
@@ -320,16 +346,23 @@ class TopicsConfig:
     unit: Literal["paragraph", "section", "report"] = "paragraph"
     # Drop the number placeholders <num>, <pct>, <year> of the token cache.
     drop_placeholders: Bool = True
-    # Also drop the place names of `places` (so that no topic is just 嘉兴/海宁/南湖).
-    drop_places: Bool = False
+    # Drop place names from the topic input only (so that no topic is just 嘉兴/海宁/南湖): the
+    # names of `places` and every name of the `gazetteer` (each place, its short name, its
+    # other names and its parents, all levels). Other stages keep them.
+    drop_places: Bool = True
     places: FilePath = "stopwords/places.txt"
+    gazetteer: FilePath = "data/gazetteer.csv"
+    # Further lists dropped from the topic input only (discourse words: hedges, courtesy
+    # formulas, vague quantifiers ...; each group of a list states its reason).
+    stopwords: tuple[FilePath, ...] = ("stopwords/topic_discourse.txt",)
     # Keep a term found in at least `no_below` units and in at most a share `no_above` of them.
     no_below: Count = 5
     no_above: Float = Field(0.5, gt=0, le=1)
     # Drop units with fewer tokens than this after the term filters (counted in the log table).
     min_tokens: Count = 5
-    # "gensim" (LdaModel, online variational Bayes; the reference) or "tomotopy" (Gibbs LDA).
-    engine: Literal["gensim", "tomotopy"] = "gensim"
+    # "tomotopy" (collapsed Gibbs LDA) or "gensim" (LdaModel, online variational Bayes); the
+    # default is measured in benchmarks/bench_topic_design.py.
+    engine: Literal["gensim", "tomotopy"] = "tomotopy"
     # Model selection grid: every K x every seed. Seeds are replicate ids; the random state of a
     # fit is derived from (Config.seed, K, seed).
     k_grid: Annotated[tuple[K, ...], Field(min_length=1)] = (5, 10, 15, 20, 25, 30, 40)
@@ -344,7 +377,13 @@ class TopicsConfig:
     iterations: Count = 50
     chunksize: Int = Field(0, ge=0)
     # tomotopy: Gibbs sampling sweeps.
-    gibbs_iterations: Count = 500
+    gibbs_iterations: Count = 200
+    # Symmetric Dirichlet priors of both engines: alpha (document-topic) and eta (topic-word),
+    # 0 = 1/K; learn_alpha re-estimates an asymmetric alpha from the data (gensim "auto",
+    # tomotopy's optimisation every 10 sweeps).
+    alpha: Float = Field(0.0, ge=0)
+    eta: Float = Field(0.0, ge=0)
+    learn_alpha: Bool = False
     # Share of units held out (seeded) to score perplexity by document completion.
     holdout: Float = Field(0.1, ge=0, lt=1)
     # Top words per topic scored by coherence (c_v, c_npmi, u_mass), exclusivity and diversity
@@ -354,15 +393,19 @@ class TopicsConfig:
     # within one standard error of the best K's mean; "best": the K with the best mean.
     select_metric: Literal["c_npmi", "c_v", "u_mass"] = "c_npmi"
     select_rule: Literal["one_se", "best"] = "one_se"
-    # Fixed K overriding the rule (0 = use the rule); need not be in k_grid.
-    chosen_k: Annotated[int, Strict(), Field(ge=0), _Hint("0 (use the rule) or a K >= 2")] = 0
+    # Fixed K overriding the rule (0 = use the rule); need not be in k_grid. 20: on the bundled
+    # corpus the c_npmi rule picks the grid's upper bound (see params.toml).
+    chosen_k: Annotated[int, Strict(), Field(ge=0), _Hint("0 (use the rule) or a K >= 2")] = 20
     # Stability: fits at the chosen K (the grid's seeds first, then further seeds); a topic is
     # stable when its mean matched cosine similarity across fits is at least the threshold.
     n_stability_seeds: Count = 5
     stability_threshold: Share = 0.8
     # Human labels of the chosen model's topics, "id=中文|English", used when K == labels_k.
-    labels: tuple[Annotated[TopicLabel, BeforeValidator(_label_from_spec)], ...] = ()
-    labels_k: Annotated[int, Strict(), Field(ge=0), _Hint("0 (no labels) or a K >= 2")] = 0
+    # The defaults label the default model of the bundled corpus (DEFAULT_LABELS).
+    labels: tuple[Annotated[TopicLabel, BeforeValidator(_label_from_spec)], ...] = Field(
+        DEFAULT_LABELS, validate_default=True
+    )
+    labels_k: Annotated[int, Strict(), Field(ge=0), _Hint("0 (no labels) or a K >= 2")] = 20
     # Terms listed per topic; FREX weight on exclusivity (stm: 0.5); LDAvis relevance lambda.
     top_n: Count = 20
     frex_weight: Share = 0.5

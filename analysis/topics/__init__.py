@@ -7,18 +7,29 @@ Preprocessing (:func:`build_corpus`, logged step by step in ``topics/preprocessi
     Units are paragraphs (default), report sections or whole reports (``unit``), with their
     docvars, counted into a :class:`~analysis.measures.dtm.Dtm` and trimmed by the package's one
     filter, :func:`~analysis.measures.dtm.trim`. Dropped, in order: the number placeholders
-    ``<num> <pct> <year>`` (``drop_placeholders``); place names of ``stopwords/places.txt``
-    (``drop_places``); terms in fewer than ``no_below`` units or in more than a share
-    ``no_above`` of them; units left with fewer than ``min_tokens`` tokens; terms no longer found
-    in any kept unit. The vocabulary is sorted by term. Every dropped unit (its ids, docvars and
-    kept tokens) and term (its count and document frequency) is listed with its reason in
-    ``topics/dropped_units.csv`` and ``topics/dropped_terms.csv``.
+    ``<num> <pct> <year>`` (``drop_placeholders``); place names (``drop_places``, default on:
+    every name of ``data/gazetteer.csv`` -- each place, its short name, its other names and its
+    parents, all levels, read by :func:`analysis.corpus.infer.load_gazetteer` -- and of
+    ``stopwords/places.txt``); the topic stoplists (``stopwords``, default
+    ``stopwords/topic_discourse.txt``: hedges, courtesy formulas, vague quantifiers, evaluation
+    words, framing verbs, slot nouns, time framing, each group with its reason); terms in fewer
+    than ``no_below`` units or in more than a share ``no_above`` of them; units left with fewer
+    than ``min_tokens`` tokens; terms no longer found in any kept unit. Places and stoplisted
+    words leave the topic input only: the token cache and every other stage keep them. The
+    vocabulary is sorted by term. Every dropped unit (its ids, docvars and kept tokens) and term
+    (its count, document frequency, reason and, for a listed term, ``source``: its gazetteer row,
+    list file or stoplist group) is listed in ``topics/dropped_units.csv`` and
+    ``topics/dropped_terms.csv``.
 
 Fitting (:func:`fit_lda`)
-    gensim ``LdaModel`` (online variational Bayes, Hoffman et al. 2010; single process,
-    float64) with symmetric priors alpha = eta = 1/K, ``passes`` passes and ``chunksize`` units
-    per update (default: a tenth of the training units, at most 2000); or tomotopy ``LDAModel``
-    (collapsed Gibbs, one thread, ``gibbs_iterations`` sweeps) with the same priors.
+    tomotopy ``LDAModel`` (default; collapsed Gibbs sampling, Griffiths & Steyvers 2004; one
+    thread, ``gibbs_iterations`` sweeps) or gensim ``LdaModel`` (online variational Bayes,
+    Hoffman et al. 2010; single process, float64; ``passes`` passes and ``chunksize`` units per
+    update, default a tenth of the training units, at most 2000), both with symmetric priors
+    ``alpha`` and ``eta`` (default 1/K); ``learn_alpha`` re-estimates an asymmetric alpha. The
+    defaults were chosen by ``benchmarks/bench_topic_design.py`` (``benchmarks/topic_design.csv``):
+    on the bundled paragraphs at K = 20, tomotopy has more stable topics, higher c_npmi and a
+    lower held-out perplexity than gensim.
     The random state of a fit is derived from ``(Config.seed, K, seed)``, so a fit does not
     depend on the other fits or on the number of worker processes. Grid fits run in parallel
     processes. A share ``holdout`` of the units (seeded) is held out of every fit (column
@@ -63,9 +74,13 @@ Labels
     ``labelTopics``: weighted harmonic mean of the within-topic ranks of exclusivity and
     frequency, weight ``frex_weight`` on exclusivity) and relevance (Sievert & Shirley 2014,
     ``lambda log phi_kw + (1 - lambda) log(phi_kw / p_w)``). Human labels ``"id=中文|English"``
-    from the config apply when K equals ``labels_k``; otherwise ``label_zh`` is the top three
-    terms by relevance (distinct where the most probable terms, 发展 or 建设, are shared by many
-    topics) and ``label_en`` is ``"Topic k"``.
+    from the config apply when K equals ``labels_k`` (the default config labels every topic of
+    its model); otherwise ``label_zh`` is three of the top 10 terms by relevance (distinct where
+    the most probable terms, 发展 or 建设, are shared by many topics), never a place name or a
+    stoplisted word, the policy phrases of the lexicon (``[tokens] lexicon``) first, and
+    ``label_en`` is ``"Topic k"``. ``topics/typical_paragraphs.csv`` lists each topic's three most
+    typical training units of the published model (highest proportion; ties: the earlier unit)
+    with their text, to label a model by reading them.
 
 Prevalence (:mod:`analysis.topics.prevalence`)
     Every bootstrap replicate draws one stability fit and resamples reports (paragraphs within a
@@ -95,13 +110,16 @@ from analysis.topics.fit import (
     holdout_mask,
     infer_doc_topic,
 )
-from analysis.topics.labels import frex, relevance, topic_labels
+from analysis.topics.labels import frex, label_terms, relevance, topic_labels
 from analysis.topics.preprocessing import (
     TopicCorpus,
     build_corpus,
     corpus_from_config,
     make_units,
+    place_names,
     read_stoplist,
+    read_stoplist_groups,
+    topic_stoplist,
 )
 from analysis.topics.select import exclusivity, score_fits, select_k, top_terms, topic_diversity
 
@@ -122,9 +140,12 @@ __all__ = [
     "heldout_perplexity",
     "holdout_mask",
     "infer_doc_topic",
+    "label_terms",
     "make_units",
+    "place_names",
     "prevalence_tables",
     "read_stoplist",
+    "read_stoplist_groups",
     "relevance",
     "run_topics",
     "score_fits",
@@ -132,5 +153,6 @@ __all__ = [
     "top_terms",
     "topic_diversity",
     "topic_labels",
+    "topic_stoplist",
     "topic_tables",
 ]

@@ -16,10 +16,22 @@ from analysis.config import Config, TopicsConfig, check_docvars
 from analysis.progress import progress
 from analysis.results import Results
 from analysis.skips import SKIPPED_FILE, Skip, skip_table
+from analysis.tokens.lexicon import read_lexicon
 from analysis.topics.coherence import coherence_many
 from analysis.topics.fit import LdaFit, derive_seed, fit_many, holdout_mask, infer_doc_topic
-from analysis.topics.labels import frex, relevance, relevance_top, topic_labels
-from analysis.topics.preprocessing import TopicCorpus, corpus_from_config
+from analysis.topics.labels import (
+    LABEL_CANDIDATES,
+    frex,
+    relevance,
+    relevance_top,
+    topic_labels,
+)
+from analysis.topics.preprocessing import (
+    TopicCorpus,
+    corpus_from_config,
+    place_names,
+    topic_stoplist,
+)
 from analysis.topics.select import _RULE_TEXT, score_fits, select_k, top_terms
 from analysis.topics.stability import Stability, topic_stability
 
@@ -140,8 +152,16 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
             zip(runs, stab.perms, strict=True), desc="doc-topics", total=len(runs)
         )
     ]
-    top = [corpus.vocab[row].tolist() for row in relevance_top(ref.topic_term, corpus, tc, 3)]
-    zh, en = topic_labels(top, tc, k)
+    top = relevance_top(ref.topic_term, corpus, tc, LABEL_CANDIDATES)
+    excluded = place_names(tc, cfg.root).keys() | topic_stoplist(tc, cfg.root).keys()
+    preferred = read_lexicon(cfg.path(cfg.tokens.lexicon)).keys()
+    zh, en = topic_labels(
+        [corpus.vocab[row].tolist() for row in top],
+        tc,
+        k,
+        excluded=excluded,
+        preferred=preferred,
+    )
     return TopicsResult(
         corpus=corpus,
         heldout=heldout,
@@ -230,6 +250,50 @@ def topic_tables(result: TopicsResult, config: TopicsConfig) -> dict[str, pd.Dat
         "stability": _with_topic(stab, meta.drop(columns="stable")),
         "doc_topics": doc_topics,
     }
+
+
+#: Most typical training units listed per topic in ``topics/typical_paragraphs.csv``.
+N_TYPICAL = 3
+
+
+def typical_units(
+    result: TopicsResult, paragraphs: pd.DataFrame | None, *, n: int = N_TYPICAL
+) -> pd.DataFrame:
+    """Each topic's ``n`` most typical training units of the published model, for labelling.
+
+    A unit's typicality for topic k is its topic-k proportion (``doc_topics.parquet`` of the
+    published fit); held-out units are left out; ties go to the earlier unit (report and
+    paragraph order). Columns ``topic, rank`` (1..n), the unit ids (``doc_id`` and, by unit,
+    ``section``, ``paragraph``), ``year, place, proportion, n_tokens`` and ``text``: the
+    paragraph's text from ``paragraphs`` (``doc_id, paragraph, text`` of the corpus; a section
+    or report unit joins its paragraphs with newlines; empty when ``paragraphs`` is None).
+    """
+    units = result.corpus.units
+    theta = result.doc_topic_runs[result.stability.reference]
+    train = np.flatnonzero(~result.heldout)
+    ids = [c for c in ("doc_id", "section", "paragraph") if c in units.columns]
+    rows = []
+    for t in range(theta.shape[1]):
+        order = train[np.lexsort((train, -theta[train, t]))][:n]
+        for rank, i in enumerate(order, start=1):
+            rows.append({"topic": t, "rank": rank, "unit": int(i), "proportion": theta[i, t]})
+    out = pd.DataFrame(rows, columns=["topic", "rank", "unit", "proportion"])
+    info = units.iloc[out["unit"].to_numpy()].reset_index(drop=True)
+    out = pd.concat([out, info[[*ids, "year", "place", "n_tokens"]]], axis=1)
+    out["text"] = _unit_texts(info[ids], paragraphs)
+    return out[["topic", "rank", *ids, "year", "place", "proportion", "n_tokens", "text"]]
+
+
+def _unit_texts(keys: pd.DataFrame, paragraphs: pd.DataFrame | None) -> list[str]:
+    """The text of each unit of ``keys``: its paragraphs of ``paragraphs`` in order, joined."""
+    if paragraphs is None or keys.empty:
+        return [""] * len(keys)
+    on = [c for c in keys.columns if c != "section" or "paragraph" not in keys.columns]
+    paras = paragraphs[[*dict.fromkeys(["doc_id", "paragraph", *on]), "text"]]
+    paras = paras.sort_values(["doc_id", "paragraph"], kind="stable")
+    texts = paras.groupby(on, sort=False)["text"].agg("\n".join)
+    index = pd.MultiIndex.from_frame(keys[on]) if len(on) > 1 else pd.Index(keys[on[0]])
+    return texts.reindex(index).fillna("").tolist()
 
 
 def prevalence_tables(
@@ -492,6 +556,8 @@ def _series_years(
 STAGE_CODE = (
     "topics",
     "measures/dtm.py",
+    "corpus/infer.py",
+    "tokens/lexicon.py",
     "measures/applicability.py",
     "measures/series.py",
     "skips.py",
@@ -500,6 +566,10 @@ STAGE_CODE = (
     "results.py",
     "stamps.py",
 )
+
+
+#: Columns of ``corpus/paragraphs.parquet`` the stage reads (texts of the typical paragraphs).
+PARAGRAPH_COLUMNS = ("doc_id", "paragraph", "section", "text")
 
 
 @dataclass(frozen=True)
@@ -514,23 +584,32 @@ class TopicsOutput:
 
 
 def plan_topics(config: Config, results: Results) -> dict[str, Any]:
-    """The stamp a topics run would write: the token table, the place stoplist (when used),
-    the ``[topics]`` settings with the seed, and the code."""
+    """The stamp a topics run would write: the token table, the place lists (when used) and
+    the topic stoplists, the ``[topics]`` settings with the seed, and the code; upstream, the
+    token table and the corpus paragraphs (the texts of ``typical_paragraphs.csv``)."""
     tc = config.topics
-    files = [config.path(tc.places)] if tc.drop_places else []
+    places = [config.path(tc.gazetteer), config.path(tc.places)] if tc.drop_places else []
+    # the lexicon: the automatic labels prefer its policy phrases
+    lexicon = config.path(config.tokens.lexicon)
+    files = [*places, *(config.path(p) for p in tc.stopwords), lexicon]
     return stamps.make_stamp(
         "topics",
         config=stamps.config_values(config, ["topics"], seed=True),
         code=STAGE_CODE,
-        upstream=stamps.file_digests([results.tokens_path], results.root),
+        upstream=stamps.file_digests([results.tokens_path, results.paragraphs_path], results.root),
         inputs=stamps.file_digests(files, config.root),
         corpus_hash=results.corpus_hash(),
         seed=config.seed,
     )
 
 
-def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
-    """Fit the models (:func:`fit_topics`) and build every table and page; nothing is written."""
+def compute_topics(
+    tokens: pd.DataFrame, cfg: Config, *, paragraphs: pd.DataFrame | None = None
+) -> TopicsOutput:
+    """Fit the models (:func:`fit_topics`) and build every table and page; nothing is written.
+
+    ``paragraphs`` (the corpus's ``doc_id, paragraph, text``) gives the texts of
+    ``typical_paragraphs.csv`` (empty without it)."""
     from analysis.topics.ldavis import ldavis_page
 
     check_docvars(cfg, tokens.columns, stage="topics")
@@ -557,6 +636,8 @@ def compute_topics(tokens: pd.DataFrame, cfg: Config) -> TopicsOutput:
     for name in ("topics", "topic_terms", "stability"):
         files[f"{name}.csv"] = tables[name]
     files["doc_topics.parquet"] = tables["doc_topics"]
+    typical = typical_units(result, paragraphs)
+    files["typical_paragraphs.csv"] = _with_topic(typical, _topic_columns(result))
     prevalence, skips = prevalence_tables(result, tc, seed=cfg.seed)
     for name, df in prevalence.items():
         files[f"{name}.csv"] = df
@@ -589,7 +670,7 @@ def _preprocessing_files(corpus: TopicCorpus, skips: list[Skip]) -> dict[str, An
 
 def write_topics(output: TopicsOutput, results: Results, *, stamp: dict[str, Any]) -> list[Path]:
     """Write every file of ``topics/`` as one folder, ``stamp`` last."""
-    with results.write_stage("topics", reads=["tokens"]) as out:
+    with results.write_stage("topics", reads=["ingest", "tokens"]) as out:
         for name, obj in output.files.items():
             out.write(obj, name)
         out.stamp = stamp
@@ -602,9 +683,10 @@ def run_topics(cfg: Config, *, results: str | Path | Results) -> list[Path]:
     Returns the paths written (all recorded in the results manifest).
     """
     results = results if isinstance(results, Results) else Results(results)
-    with results.reading("tokens"):
+    with results.reading("ingest", "tokens"):
         stamp = plan_topics(cfg, results)
-        output = compute_topics(results.tokens(), cfg)
+        paragraphs = results.paragraphs(columns=PARAGRAPH_COLUMNS)
+        output = compute_topics(results.tokens(), cfg, paragraphs=paragraphs)
         return write_topics(output, results, stamp=stamp)
 
 

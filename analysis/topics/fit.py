@@ -85,25 +85,34 @@ def fit_lda(
     iterations: int = 50,
     chunksize: int = 0,
     gibbs_iterations: int = 500,
+    alpha: float = 0.0,
+    eta: float = 0.0,
+    learn_alpha: bool = False,
 ) -> LdaFit:
     """Fit LDA with K topics on a document-term count matrix (D x V), single-threaded.
 
-    Priors are symmetric, alpha = eta = 1/K. ``passes``, ``iterations`` and ``chunksize`` are
+    Priors are symmetric: ``alpha`` (document-topic) and ``eta`` (topic-word), 0 = 1/K.
+    ``learn_alpha`` re-estimates an asymmetric alpha from the data, starting from ``alpha``
+    (gensim ``alpha="auto"``, Newton steps after each update; tomotopy ``optim_interval = 10``,
+    Minka's fixed point every 10 sweeps). ``passes``, ``iterations`` and ``chunksize`` are
     gensim's (``chunksize`` 0: ``auto_chunksize(D)``); ``gibbs_iterations`` is tomotopy's
     number of sweeps. ``seed`` is only recorded.
     """
     dtm = sparse.csr_matrix(dtm)
     chunksize = chunksize or auto_chunksize(dtm.shape[0])
+    priors = (alpha or 1.0 / k, eta or 1.0 / k, learn_alpha)
     t0 = time.perf_counter()
     with threadpool_limits(limits=1):
         if engine == "gensim":
-            topic_term, alpha = _fit_gensim(dtm, k, random_state, passes, iterations, chunksize)
+            topic_term, alpha_ = _fit_gensim(
+                dtm, k, random_state, passes, iterations, chunksize, priors
+            )
         elif engine == "tomotopy":
-            topic_term, alpha = _fit_tomotopy(dtm, k, random_state, gibbs_iterations)
+            topic_term, alpha_ = _fit_tomotopy(dtm, k, random_state, gibbs_iterations, priors)
         else:
             raise ValueError(f"unknown engine {engine!r}")
     seconds = time.perf_counter() - t0
-    return LdaFit(k, seed, random_state, topic_term, alpha, seconds)
+    return LdaFit(k, seed, random_state, topic_term, alpha_, seconds)
 
 
 def auto_chunksize(n_units: int) -> int:
@@ -115,13 +124,23 @@ def auto_chunksize(n_units: int) -> int:
     return int(min(2000, max(1, -(-n_units // 10))))
 
 
+Priors = tuple[float, float, bool]  # alpha, eta, learn_alpha
+
+
 def _fit_gensim(
-    dtm: sparse.csr_matrix, k: int, random_state: int, passes: int, iterations: int, chunksize: int
+    dtm: sparse.csr_matrix,
+    k: int,
+    random_state: int,
+    passes: int,
+    iterations: int,
+    chunksize: int,
+    priors: Priors,
 ) -> tuple[np.ndarray, np.ndarray]:
     from gensim.matutils import Sparse2Corpus
     from gensim.models import LdaModel
 
     corpus = Sparse2Corpus(dtm, documents_columns=False)
+    alpha, eta, learn_alpha = priors
     model = LdaModel(
         corpus,
         num_topics=k,
@@ -129,8 +148,9 @@ def _fit_gensim(
         passes=passes,
         iterations=iterations,
         chunksize=chunksize,
-        alpha="symmetric",
-        eta=None,
+        # "auto" starts from 1/K (gensim's own start); a fixed alpha is the same for all topics
+        alpha="auto" if learn_alpha else np.full(k, alpha),
+        eta=np.full(dtm.shape[1], eta),
         random_state=random_state,
         eval_every=None,
         dtype=np.float64,
@@ -139,14 +159,15 @@ def _fit_gensim(
 
 
 def _fit_tomotopy(
-    dtm: sparse.csr_matrix, k: int, random_state: int, gibbs_iterations: int
+    dtm: sparse.csr_matrix, k: int, random_state: int, gibbs_iterations: int, priors: Priors
 ) -> tuple[np.ndarray, np.ndarray]:
     import tomotopy as tp
 
-    # optim_interval=0: keep alpha fixed (tomotopy re-estimates it every 10 sweeps by default),
-    # so that both engines fit the same model.
-    model = tp.LDAModel(k=k, alpha=1.0 / k, eta=1.0 / k, seed=random_state, min_cf=0, rm_top=0)
-    model.optim_interval = 0
+    alpha, eta, learn_alpha = priors
+    # optim_interval=0 keeps alpha fixed (tomotopy re-estimates it every 10 sweeps by default),
+    # so that both engines fit the same model unless learn_alpha asks for it.
+    model = tp.LDAModel(k=k, alpha=alpha, eta=eta, seed=random_state, min_cf=0, rm_top=0)
+    model.optim_interval = 10 if learn_alpha else 0
     for i in range(dtm.shape[0]):
         row = dtm.getrow(i)
         words = np.repeat(row.indices, row.data).astype(str).tolist()
@@ -262,6 +283,9 @@ def fit_many(
         "iterations": config.iterations,
         "chunksize": config.chunksize,
         "gibbs_iterations": config.gibbs_iterations,
+        "alpha": config.alpha,
+        "eta": config.eta,
+        "learn_alpha": config.learn_alpha,
     }
     # Largest K first so that the slowest fits do not start last.
     tasks = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 from scipy.stats import rankdata
@@ -37,15 +37,43 @@ def relevance_top(
     return np.argsort(-rel, axis=1, kind="stable")[:, :n]
 
 
+#: Top terms by relevance among which an automatic label's three terms are chosen.
+LABEL_CANDIDATES = 10
+
+
+def label_terms(
+    top: Sequence[str],
+    *,
+    excluded: Collection[str] = frozenset(),
+    preferred: Collection[str] = frozenset(),
+    n: int = 3,
+) -> list[str]:
+    """The ``n`` terms of an automatic label, from a topic's top terms ``top`` (best first).
+
+    Terms of ``excluded`` (place names, stoplisted words) never appear; the terms of
+    ``preferred`` (policy phrases of the lexicon) come first, each group in the order of
+    ``top``.
+    """
+    kept = [t for t in top if t not in excluded]
+    return ([t for t in kept if t in preferred] + [t for t in kept if t not in preferred])[:n]
+
+
 def topic_labels(
-    top: Sequence[Sequence[str]], config: TopicsConfig, k: int
+    top: Sequence[Sequence[str]],
+    config: TopicsConfig,
+    k: int,
+    *,
+    excluded: Collection[str] = frozenset(),
+    preferred: Collection[str] = frozenset(),
 ) -> tuple[list[str], list[str]]:
-    """(label_zh, label_en) per topic: the config's labels when ``k == labels_k``, else the
-    first three terms of ``top`` (zh; the top terms by relevance) and ``"Topic k"`` (en)."""
+    """(label_zh, label_en) per topic: the config's labels when ``k == labels_k``, else three
+    terms of ``top`` (zh; a topic's top terms by relevance) chosen by :func:`label_terms` and
+    ``"Topic k"`` (en)."""
     human = {lab.topic: (lab.zh, lab.en) for lab in config.labels} if k == config.labels_k else {}
     zh, en = [], []
     for t in range(k):
         h_zh, h_en = human.get(t, ("", ""))
-        zh.append(h_zh or "/".join(top[t][:3]))
+        auto = "/".join(label_terms(top[t], excluded=excluded, preferred=preferred))
+        zh.append(h_zh or auto)
         en.append(h_en or f"Topic {t}")
     return zh, en

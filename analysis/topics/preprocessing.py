@@ -5,6 +5,7 @@ units and trimmed by :func:`~analysis.measures.dtm.trim`, each step logged
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,17 @@ from analysis.config import TopicsConfig
 from analysis.corpus.metadata import DOCVARS
 from analysis.measures.dtm import Dropped, Dtm, Unit, build_dtm, trim, unit_rows
 
-__all__ = ["TopicCorpus", "build_corpus", "corpus_from_config", "make_units", "read_stoplist"]
+__all__ = [
+    "TopicCorpus",
+    "build_corpus",
+    "corpus_from_config",
+    "gazetteer_names",
+    "make_units",
+    "place_names",
+    "read_stoplist",
+    "read_stoplist_groups",
+    "topic_stoplist",
+]
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,65 @@ def read_stoplist(path: Path) -> frozenset[str]:
     return frozenset(s for line in lines if (s := line.split("#", 1)[0].strip()))
 
 
+def read_stoplist_groups(path: Path) -> dict[str, str]:
+    """Entries of a grouped one-per-line list -> their group: ``{term: group}``.
+
+    A comment line ``# group: reason`` opens a group (as in ``stopwords/topic_discourse.txt``);
+    entries before the first such line (or of a list without groups) get the file's name.
+    """
+    group = path.name
+    out: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = line.strip()
+        if text.startswith("#"):
+            head = text.lstrip("#").strip()
+            name, colon, _ = head.partition(":")
+            if colon and name and len(name.split()) <= 3 and not name.startswith(("(", "[")):
+                group = f"{path.name}: {name.strip()}"
+            continue
+        if entry := text.split("#", 1)[0].strip():
+            out.setdefault(entry, group)
+    return out
+
+
+def gazetteer_names(path: Path) -> dict[str, str]:
+    """Every name of the gazetteer (:func:`analysis.corpus.infer.load_gazetteer`) -> its row.
+
+    Each place in full (宁夏回族自治区, 铜川市), its short name (宁夏, 铜川), its other names
+    (坪山新区) and its parents (``province``, ``prefecture``), all levels.
+    """
+    from analysis.corpus.infer import load_gazetteer
+
+    out: dict[str, str] = {}
+    for full, place in load_gazetteer(path).items():
+        for name in (full, place.short, *place.names(), place.province, place.prefecture):
+            if name.strip():
+                out.setdefault(name.strip(), full)
+    return out
+
+
+def place_names(config: TopicsConfig, root: Path) -> dict[str, str]:
+    """The place names dropped from the topic input when ``drop_places``: ``{name: source}``,
+    the source being ``gazetteer <full name>`` or the place list's file name."""
+    if not config.drop_places:
+        return {}
+    out = {
+        name: f"gazetteer {full}" for name, full in gazetteer_names(root / config.gazetteer).items()
+    }
+    for name in sorted(read_stoplist(root / config.places)):
+        out.setdefault(name, Path(config.places).name)
+    return out
+
+
+def topic_stoplist(config: TopicsConfig, root: Path) -> dict[str, str]:
+    """The terms of the ``stopwords`` lists -> their group (``file: group``)."""
+    out: dict[str, str] = {}
+    for path in config.stopwords:
+        for term, group in read_stoplist_groups(root / path).items():
+            out.setdefault(term, group)
+    return out
+
+
 def build_corpus(
     tokens: pd.DataFrame,
     *,
@@ -86,14 +156,18 @@ def build_corpus(
     no_above: float = 0.5,
     min_tokens: int = 5,
     drop_placeholders: bool = True,
-    stopwords: frozenset[str] = frozenset(),
+    places: Mapping[str, str] | frozenset[str] = frozenset(),
+    stopwords: Mapping[str, str] | frozenset[str] = frozenset(),
 ) -> TopicCorpus:
     """Units of the token table with the documented term and unit filters.
 
     The units (report and paragraph order) are counted by
     :func:`~analysis.measures.dtm.build_dtm` and trimmed by :func:`~analysis.measures.dtm.trim`
     with ``min_df = no_below``, ``max_df = no_above`` (a share of the units), ``drop_terms =
-    stopwords``, ``drop_placeholders`` and ``min_tokens``.
+    places + stopwords``, ``drop_placeholders`` and ``min_tokens``. A dropped place has the
+    reason ``place``, a stoplisted term ``stoplist`` (before the frequency bounds), and the
+    ``source`` column of the dropped terms says where it was listed (its gazetteer row or list
+    file, its stoplist group).
 
     Parameters
     ----------
@@ -101,8 +175,10 @@ def build_corpus(
         The token cache (``doc_id, paragraph, section, tokens`` and docvars).
     unit, no_below, no_above, min_tokens, drop_placeholders
         As in :class:`~analysis.config.TopicsConfig`.
-    stopwords : frozenset of str
-        Further terms to drop (the place names when ``drop_places``).
+    places : mapping of str to str, or set of str
+        Place names to drop -> where they are listed (:func:`place_names`).
+    stopwords : mapping of str to str, or set of str
+        Further terms to drop -> their stoplist group (:func:`topic_stoplist`).
 
     Returns
     -------
@@ -111,20 +187,29 @@ def build_corpus(
     ordered = _ordered(tokens)
     full = build_dtm(ordered, unit=unit)
     full = Dtm(full.counts, full.vocab, full.docvars.drop(columns="n_paragraphs"))
+    places = dict(places) if isinstance(places, Mapping) else dict.fromkeys(places, "listed")
+    stops = (
+        dict(stopwords) if isinstance(stopwords, Mapping) else dict.fromkeys(stopwords, "listed")
+    )
     trimmed, dropped = trim(
         full,
         min_df=int(no_below),
         max_df=float(no_above),
-        drop_terms=sorted(stopwords),
+        drop_terms=sorted(places.keys() | stops.keys()),
         drop_placeholders=drop_placeholders,
         min_tokens=min_tokens,
     )
+    dropped = _listed_reasons(dropped, places, stops)
     dtm = Dtm(trimmed.counts, trimmed.vocab, trimmed.docvars.assign(n_tokens=trimmed.doc_lengths()))
     steps = [(f"{unit} units", (), "token cache grouped into units")]
     if drop_placeholders:
         steps.append(("placeholders", ("placeholder",), "dropped <num>, <pct>, <year>"))
-    if stopwords:
-        steps.append(("stopwords", ("listed",), f"dropped {len(stopwords)} listed terms (places)"))
+    if places:
+        detail = f"dropped place names ({len(places)} listed: gazetteer names and place list)"
+        steps.append(("place names", ("place",), detail))
+    if stops:
+        detail = f"dropped the topic stoplist ({len(stops)} listed: discourse words)"
+        steps.append(("topic stoplist", ("stoplist",), detail))
     n = full.shape[0]
     detail = f"kept terms in >= {no_below} units and <= {no_above:g} of {n} units"
     steps += [
@@ -134,6 +219,19 @@ def build_corpus(
     ]
     log = _log(full, dropped, steps)
     return TopicCorpus(dtm, _token_ids(ordered, unit, dtm), log, dropped)
+
+
+def _listed_reasons(dropped: Dropped, places: dict[str, str], stops: dict[str, str]) -> Dropped:
+    """The dropped terms with reason ``listed`` split into ``place`` and ``stoplist`` (a name in
+    both is a place), and a ``source`` column (where a listed term is listed; empty otherwise)."""
+    terms = dropped.terms.copy()
+    listed = terms["reason"] == "listed"
+    is_place = listed & terms["term"].isin(list(places))
+    terms.loc[is_place, "reason"] = "place"
+    terms.loc[listed & ~is_place, "reason"] = "stoplist"
+    source = [places.get(t) or stops.get(t, "") for t in terms["term"]]
+    terms["source"] = np.where(listed, source, "")
+    return Dropped(dropped.units, terms)
 
 
 def _log(
@@ -174,8 +272,8 @@ def _token_ids(ordered: pd.DataFrame, unit: Unit, dtm: Dtm) -> list[np.ndarray]:
 
 
 def corpus_from_config(tokens: pd.DataFrame, config: TopicsConfig, root: Path) -> TopicCorpus:
-    """:func:`build_corpus` with the settings of ``config`` (paths relative to ``root``)."""
-    places = read_stoplist(root / config.places) if config.drop_places else frozenset()
+    """:func:`build_corpus` with the settings of ``config`` (paths relative to ``root``): the
+    place names of :func:`place_names` and the terms of :func:`topic_stoplist` dropped."""
     return build_corpus(
         tokens,
         unit=config.unit,
@@ -183,5 +281,6 @@ def corpus_from_config(tokens: pd.DataFrame, config: TopicsConfig, root: Path) -
         no_above=config.no_above,
         min_tokens=config.min_tokens,
         drop_placeholders=config.drop_placeholders,
-        stopwords=places,
+        places=place_names(config, root),
+        stopwords=topic_stoplist(config, root),
     )

@@ -26,7 +26,15 @@ META = pd.read_csv(ROOT / "data" / "metadata.csv", dtype=str, keep_default_na=Fa
 def small(cfg):
     """The repo config with few bootstrap replicates and a one-cell topic grid."""
     topics = dataclasses.replace(
-        cfg.topics, k_grid=(2,), seeds=(1,), passes=1, n_stability_seeds=1, n_boot=4, workers=1
+        cfg.topics,
+        k_grid=(2,),
+        seeds=(1,),
+        passes=1,
+        gibbs_iterations=20,
+        chosen_k=0,
+        n_stability_seeds=1,
+        n_boot=4,
+        workers=1,
     )
     return dataclasses.replace(
         cfg, measures=dataclasses.replace(cfg.measures, n_boot=20), topics=topics

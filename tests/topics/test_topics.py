@@ -15,12 +15,14 @@ import pytest
 from scipy import sparse
 
 from analysis.config import ConfigError, TopicsConfig
+from analysis.tokens.lexicon import read_lexicon
 from analysis.topics import (
     build_corpus,
     corpus_from_config,
     frex,
     heldout_perplexity,
     infer_doc_topic,
+    label_terms,
     make_units,
     read_stoplist,
     relevance,
@@ -79,14 +81,14 @@ def test_units_and_place_names(tokens, cfg):
     places = read_stoplist(ROOT / "stopwords" / "places.txt")
     assert {"嘉兴", "浙江", "北京"} <= places and not any(p.startswith("#") for p in places)
     with_places = corpus_from_config(
-        tokens, dataclasses.replace(cfg.topics, unit="report"), cfg.root
+        tokens, dataclasses.replace(cfg.topics, unit="report", drop_places=False), cfg.root
     )
     assert "嘉兴" in set(with_places.vocab)
-    no_places = corpus_from_config(
-        tokens, dataclasses.replace(cfg.topics, unit="report", drop_places=True), cfg.root
-    )
+    assert "place names" not in with_places.log["step"].tolist()
+    no_places = corpus_from_config(tokens, dataclasses.replace(cfg.topics, unit="report"), cfg.root)
+    assert cfg.topics.drop_places  # the default
     assert not (set(no_places.vocab) & places)
-    assert "stopwords" in no_places.log["step"].tolist()
+    assert "place names" in no_places.log["step"].tolist()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +151,8 @@ def _small(cfg, **kw):
         "k_grid": (4, 6),
         "seeds": (1, 2),
         "passes": 2,
+        "gibbs_iterations": 50,
+        "chosen_k": 0,
         "n_stability_seeds": 3,
         "n_boot": 20,
         "workers": 2,
@@ -159,7 +163,8 @@ def _small(cfg, **kw):
 def _results_copy(results_dir: Path, dest: Path) -> Path:
     (dest / "corpus").mkdir(parents=True)
     (dest / "tokens").mkdir()
-    shutil.copy(results_dir / "corpus" / "corpus_hash.txt", dest / "corpus")
+    for name in ("corpus_hash.txt", "paragraphs.parquet"):
+        shutil.copy(results_dir / "corpus" / name, dest / "corpus")
     shutil.copy(results_dir / "tokens" / "tokens.parquet", dest / "tokens")
     return dest
 
@@ -285,7 +290,9 @@ def test_tables_follow_the_contract(small_runs, tokens):
     terms = pd.read_csv(out / "dropped_terms.csv", keep_default_na=False)
     assert len(units) == log["units"].iloc[0] - log["units"].iloc[-1]
     assert len(terms) == log["terms"].iloc[0] - log["terms"].iloc[-1]
-    assert list(terms.columns) == ["term", "count", "df", "reason"]
+    assert list(terms.columns) == ["term", "count", "df", "reason", "source"]
+    assert set(terms.loc[terms["term"].isin(["嘉兴", "深圳"]), "reason"]) == {"place"}
+    assert (terms["source"] != "").eq(terms["reason"].isin(["place", "stoplist"])).all()
     assert {"doc_id", "n_tokens", "reason"} <= set(units.columns)
     assert not set(terms["term"]) & set(pd.read_csv(out / "topic_terms.csv")["term"])
     page = (out / "ldavis.html").read_text(encoding="utf-8")
@@ -302,7 +309,11 @@ def test_override_and_human_labels(small_runs):
     assert len(topics) == 5
     assert (topics.loc[0, "label_zh"], topics.loc[0, "label_en"]) == ("甲", "Alpha")
     assert (topics.loc[3, "label_zh"], topics.loc[3, "label_en"]) == ("丁", "Topic 3")
-    assert topics.loc[1, "label_zh"] == "/".join(topics.loc[1, "relevance_terms"].split()[:3])
+    # the automatic label: three of the top relevance terms, policy phrases of the lexicon first
+    lexicon = read_lexicon(ROOT / "data" / "lexicon" / "policy_terms.txt")
+    assert topics.loc[1, "label_zh"] == "/".join(
+        label_terms(topics.loc[1, "relevance_terms"].split(), preferred=lexicon)
+    )
     groups = pd.read_csv(res / "topics" / "prevalence_groups.csv", keep_default_na=False)
     assert set(groups.loc[groups["topic"] == 0, "label_en"]) == {"Alpha"}
     assert "甲 | Alpha" in (res / "topics" / "ldavis.html").read_text(encoding="utf-8")
