@@ -406,6 +406,10 @@ class TopicsConfig:
         DEFAULT_LABELS, validate_default=True
     )
     labels_k: Annotated[int, Strict(), Field(ge=0), _Hint("0 (no labels) or a K >= 2")] = 20
+    # The fit the labels were written for (``fit_key`` of topics/selection.json: training input and
+    # fit settings); another fit at K = labels_k gets automatic labels and a line in skipped.csv.
+    # "" = any fit with K == labels_k.
+    labels_fit: str = "8e11ecc408f0113b"
     # Terms listed per topic; FREX weight on exclusivity (stm: 0.5); LDAvis relevance lambda.
     top_n: Count = 20
     frex_weight: Share = 0.5

@@ -6,8 +6,8 @@ holds; when it holds none of them, the first :data:`MAX_DERIVED` comparisons of 
 any corpus with a comparison at all. The configured ids not drawn are named under the figure.
 
 With ``[figures] robust_only`` (the default) each panel draws only the terms whose ``robust``
-column is true (both the pooled and the report-level q below ``keyness_q``, no report holding
-more than ``keyness_max_top_share`` of the count: :func:`analysis.measures.keyness.add_dispersion`),
+column is true (both the pooled and the report-level q below ``keyness_q``, and not held mostly
+by one report: :func:`analysis.measures.keyness.add_dispersion`),
 and the title says so; a panel with no robust term says that instead of bars. The tables keep
 every term.
 """
@@ -183,8 +183,9 @@ def robust_rule(index: pd.DataFrame, cfg: Config) -> str:
             value = float(index[col].iloc[0])
             q, share = (value, share) if col == "keyness_q" else (q, value)
     return (
-        f"robust terms only: G² q and report-level (Welch) q both < {q:g}, no report holds "
-        f"> {share:.0%} of the term's count ([figures] robust_only)"
+        f"robust terms only: G² q and report-level (rank-sum) q both < {q:g}, and no report "
+        f"holds > {share:.0%} of the term's count unless it stays key without that report "
+        "([figures] robust_only)"
     )
 
 
@@ -199,7 +200,7 @@ SPEC = FigureSpec(
         counting="token count (segmented tokens)",
         denominator="all tokens of each side (bars: G2 log-likelihood), and each report's "
         "tokens for the per-report rates per 10k of the robustness test",
-        interval="no interval (G2, and Welch's t on per-report rates, q = Benjamini-Hochberg)",
+        interval="no interval (G2, and rank-sum on per-report rates, q = Benjamini-Hochberg)",
     ),
     settings=("keyness_comparisons", "keyness_terms", "robust_only"),
     optional=drawn_tables,

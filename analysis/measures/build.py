@@ -484,8 +484,9 @@ KEYNESS_DENOMINATOR = (
     "tokens, per 10,000"
 )
 KEYNESS_METHOD = (
-    "no interval (G2 test: p, and q = Benjamini-Hochberg over the table's terms; Welch's t on "
-    "per-report rates: p_reports, q_reports)"
+    "no interval (G2 test: p, and q = Benjamini-Hochberg over the table's terms; Mann-Whitney "
+    "rank-sum on per-report rates: p_reports, q_reports; G2 without the top report: "
+    "q_without_top)"
 )
 
 STAGE_CODE = (

@@ -11,9 +11,10 @@ parsed, never evaluated as code) on the docvars of the chosen unit (a report, or
 
 Pooled counts make q small for a term concentrated in one report, so every table also says how
 the term spreads over each side's reports (:data:`DISPERSION_COLUMNS`: reports using it, Gries'
-DP, the share of the top report, mean per-report rate), tests the per-report rates (Welch's t,
-its own BH ``q_reports``) and flags as ``robust`` the terms that both tests call key and that no
-single report holds (:func:`add_dispersion`, :mod:`analysis.measures.dispersion`).
+DP, the share of the top report, mean per-report rate), tests the per-report rates (Mann-Whitney
+rank-sum, its own BH ``q_reports``), tests the term again without the top report of its side
+(``q_without_top``) and flags as ``robust`` the terms that both tests call key and that no single
+report holds (:func:`add_dispersion`, :mod:`analysis.measures.dispersion`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ import pandas as pd
 from scipy import sparse, stats
 
 from analysis.conditions import select
-from analysis.measures.dispersion import side_reports, side_stats, top_share_limit, welch
+from analysis.measures.dispersion import (
+    rank_test,
+    side_reports,
+    side_stats,
+    top_report,
+    top_share_limit,
+)
 from analysis.measures.dtm import Dtm, is_placeholder
 
 KEYNESS_COLUMNS = [
@@ -55,9 +62,11 @@ DISPERSION_COLUMNS = [
     "reference_top_share",
     "target_mean_rate",
     "reference_mean_rate",
-    "t_reports",
+    "u_reports",
     "p_reports",
     "q_reports",
+    "p_without_top",
+    "q_without_top",
     "robust",
 ]
 #: What each column of a keyness table holds (README, ``tables/keyness/<id>.csv``).
@@ -84,17 +93,43 @@ COLUMN_DOCS = {
     "reference_top_share": "share of reference_count held by the top reference report",
     "target_mean_rate": "mean over the target's reports of the rate per 10,000 tokens",
     "reference_mean_rate": "mean over the reference's reports of the rate per 10,000 tokens",
-    "t_reports": "Welch's t of the per-report rates, target minus reference",
-    "p_reports": "two-sided p of t_reports (missing when a side has one report)",
+    "u_reports": "Mann-Whitney U of the target's per-report rates against the reference's "
+    "(computed for the terms with q < keyness_q)",
+    "p_reports": "two-sided p of u_reports (normal approximation, tie-corrected; missing when a "
+    "side has one report)",
     "q_reports": "Benjamini-Hochberg q of p_reports over the terms with q < keyness_q",
-    "robust": "q and q_reports < keyness_q, t_reports agrees with direction, and the top report "
-    "of the side the term is key for holds at most keyness_max_top_share of its count",
+    "p_without_top": "p of the pooled G2 with the top report of the side the term is key for "
+    "left out (its count and tokens); 1 when the term no longer leans that way",
+    "q_without_top": "Benjamini-Hochberg q of p_without_top over the terms with q < keyness_q",
+    "robust": "q and q_reports < keyness_q, u_reports agrees with direction, and no single "
+    "report holds it: its side's top report holds at most keyness_max_top_share of its count, "
+    "or q_without_top < keyness_q",
 }
 
 
 def bh_adjust(p: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q-values), same shape as ``p``."""
     return stats.false_discovery_control(np.asarray(p, dtype=float), method="bh")
+
+
+def g2_chi2(
+    a: np.ndarray, b: np.ndarray, n1: np.ndarray | float, n2: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dunning's G2 (clipped at 0) and Pearson's chi2 of the 2 x 2 tables of term counts ``a``,
+    ``b`` in groups of ``n1``, ``n2`` tokens (arrays, elementwise; no continuity correction)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    n = n1 + n2
+    # observed table [[a, b], [c, d]] with c, d the other tokens of each group
+    c, d = n1 - a, n2 - b
+    row1, row2 = a + b, c + d
+    expected = [row1 * n1 / n, row1 * n2 / n, row2 * n1 / n, row2 * n2 / n]
+    observed = [a, b, c, d]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g2 = 2 * sum(
+            np.where(o > 0, o * np.log(o / e), 0.0) for o, e in zip(observed, expected, strict=True)
+        )
+        chi2 = sum((o - e) ** 2 / e for o, e in zip(observed, expected, strict=True))
+    return np.maximum(g2, 0.0), chi2
 
 
 def keyness_counts(
@@ -121,18 +156,7 @@ def keyness_counts(
     n1, n2 = a.sum(), b.sum()
     if n1 == 0 or n2 == 0:
         raise ValueError(f"empty group: target has {n1:.0f} tokens, reference {n2:.0f}")
-    n = n1 + n2
-    # observed table [[a, b], [c, d]] with c, d the other tokens of each group
-    c, d = n1 - a, n2 - b
-    row1, row2 = a + b, c + d
-    expected = [row1 * n1 / n, row1 * n2 / n, row2 * n1 / n, row2 * n2 / n]
-    observed = [a, b, c, d]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g2 = 2 * sum(
-            np.where(o > 0, o * np.log(o / e), 0.0) for o, e in zip(observed, expected, strict=True)
-        )
-        chi2 = sum((o - e) ** 2 / e for o, e in zip(observed, expected, strict=True))
-    g2 = np.maximum(g2, 0.0)
+    g2, chi2 = g2_chi2(a, b, n1, n2)
     p = stats.chi2.sf(g2, df=1)
     log_ratio = np.log2((np.where(a > 0, a, 0.5) / n1) / (np.where(b > 0, b, 0.5) / n2))
     out = pd.DataFrame(
@@ -260,18 +284,19 @@ def add_dispersion(
     q_level : float
         The level of both tests (``[measures] keyness_q``).
     max_top_share : float
-        The largest share of a side's count its top report may hold for the term to be robust
+        A term whose side's top report holds at most this share of its count is spread
         (``[measures] keyness_max_top_share``; on a side of 2 reports "not held by one report
-        alone", :func:`analysis.measures.dispersion.top_share_limit`).
+        alone", :func:`analysis.measures.dispersion.top_share_limit`); one whose top report
+        holds more is spread only if it stays key without that report (``q_without_top``).
 
     ``q_reports`` is the Benjamini-Hochberg q of ``p_reports`` over the terms that pass the
     pooled screen (``q < q_level``): the report-level test is a check on the terms pooled G2
     calls key, not a second search of the whole vocabulary (thousands of terms used by one or
     two reports, untestable with 7 reports, would only dilute it); it is missing for the other
-    terms and wherever ``p_reports`` is (a side of one report). ``robust`` is true where ``q <
-    q_level``, ``q_reports < q_level``, ``t_reports`` has the sign of ``direction`` and the
-    top-report share of the side the term is key for is within the limit; it is never true
-    when a side has one report. Column meanings: :data:`COLUMN_DOCS`.
+    terms and wherever a side has one report; ``q_without_top`` likewise. ``robust`` is true
+    where ``q < q_level``, ``q_reports < q_level``, ``u_reports`` lies on the side of
+    ``direction`` and the term is not held mostly by one report (see ``max_top_share``); it is
+    never true when a side has one report. Column meanings: :data:`COLUMN_DOCS`.
     """
     sides = {
         "target": side_reports(counts, doc_ids, t),
@@ -280,9 +305,6 @@ def add_dispersion(
     stat = {name: side_stats(side) for name, side in sides.items()}
     tgt, ref = stat["target"], stat["reference"]
     n1, n2 = sides["target"].n, sides["reference"].n
-    t_stat, p_stat = welch(
-        tgt["mean_rate"], tgt["var_rate"], n1, ref["mean_rate"], ref["var_rate"], n2
-    )
     # the table's terms are a subset of vocab, reordered: take each column at their positions
     pos = pd.Index(np.asarray(vocab).astype(str)).get_indexer(table["term"].astype(str))
     columns = {
@@ -296,27 +318,42 @@ def add_dispersion(
         "reference_top_share": ref["top_share"],
         "target_mean_rate": tgt["mean_rate"],
         "reference_mean_rate": ref["mean_rate"],
-        "t_reports": t_stat,
-        "p_reports": p_stat,
     }
     out = table.copy()
     for name, values in columns.items():
         out[name] = np.asarray(values)[pos]
-    screened = (out["q"] < q_level).to_numpy() & out["p_reports"].notna().to_numpy()
-    q_reports = np.full(len(out), np.nan)
-    if screened.any():
-        q_reports[screened] = bh_adjust(out["p_reports"].to_numpy()[screened])
-    out["q_reports"] = q_reports
     is_target = (out["direction"] == "target").to_numpy()
+    screened = (out["q"] < q_level).to_numpy() & (n1 >= 2) & (n2 >= 2)
+    u, p_rank = rank_test(sides["target"], sides["reference"], pos[screened])
+    p_reports, q_reports = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    u_reports = np.full(len(out), np.nan)
+    u_reports[screened], p_reports[screened] = u, p_rank
+    # leave out the top report of the side the term is key for: is it still key?
+    top_t, size_t = (np.asarray(x)[pos] for x in top_report(sides["target"]))
+    top_r, size_r = (np.asarray(x)[pos] for x in top_report(sides["reference"]))
+    a = out["target_count"].to_numpy(np.float64) - np.where(is_target, top_t, 0)
+    b = out["reference_count"].to_numpy(np.float64) - np.where(is_target, 0, top_r)
+    m1 = out["target_total"].to_numpy(np.float64) - np.where(is_target, size_t, 0)
+    m2 = out["reference_total"].to_numpy(np.float64) - np.where(is_target, 0, size_r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        leans = np.where(is_target, a / m1 > b / m2, b / m2 > a / m1) & (m1 > 0) & (m2 > 0)
+        p_drop = np.where(leans, stats.chi2.sf(g2_chi2(a, b, m1, m2)[0], df=1), 1.0)
+    p_without_top, q_without_top = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    p_without_top[screened] = p_drop[screened]
+    if screened.any():
+        q_reports[screened] = bh_adjust(p_rank)
+        q_without_top[screened] = bh_adjust(p_drop[screened])
+    out["u_reports"], out["p_reports"], out["q_reports"] = u_reports, p_reports, q_reports
+    out["p_without_top"], out["q_without_top"] = p_without_top, q_without_top
     top = np.where(is_target, out["target_top_share"], out["reference_top_share"])
     limit = np.where(
         is_target, top_share_limit(n1, max_top_share), top_share_limit(n2, max_top_share)
     )
-    agree = np.where(is_target, out["t_reports"] > 0, out["t_reports"] < 0)
+    # U above its null mean n1 * n2 / 2: the target's reports rank higher
+    agree = np.where(is_target, u_reports > n1 * n2 / 2, u_reports < n1 * n2 / 2)
     with np.errstate(invalid="ignore"):
-        out["robust"] = (
-            screened & (q_reports < q_level) & agree & (np.nan_to_num(top, nan=1.0) <= limit)
-        )
+        spread = (np.nan_to_num(top, nan=1.0) <= limit) | (q_without_top < q_level)
+        out["robust"] = screened & (q_reports < q_level) & agree & spread
     out.attrs.update(n_target_reports=n1, n_reference_reports=n2)
     return out[KEYNESS_COLUMNS + DISPERSION_COLUMNS]
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +89,22 @@ def usable_k(k_grid: tuple[int, ...], n_units: int, n_terms: int) -> tuple[list[
     return kept, skips
 
 
+def fit_key(corpus: TopicCorpus, tc: TopicsConfig, k: int, seeds: list[int], seed: int) -> str:
+    """16 hex digits of SHA-256 over what decides the published model: the training input
+    (vocabulary and unit x term counts) and the fit settings at ``k``. Human labels are
+    applied only to the fit they were written for (``[topics] labels_fit``)."""
+    h = hashlib.sha256()
+    h.update("\n".join(map(str, corpus.vocab)).encode("utf-8"))
+    counts = corpus.dtm.counts.tocsr()
+    for part in (counts.indptr, counts.indices, counts.data):
+        h.update(np.ascontiguousarray(part, dtype=np.int64).tobytes())
+    names = ("engine", "alpha", "eta", "learn_alpha", "passes", "iterations", "chunksize")
+    settings = {name: getattr(tc, name) for name in (*names, "gibbs_iterations", "holdout")}
+    settings.update(k=k, seeds=seeds, seed=seed)
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
 def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
     """Fit the grid, choose K, fit and align the stability runs (nothing is written).
 
@@ -155,10 +173,21 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
     top = relevance_top(ref.topic_term, corpus, tc, LABEL_CANDIDATES)
     excluded = place_names(tc, cfg.root).keys() | topic_stoplist(tc, cfg.root).keys()
     preferred = read_lexicon(cfg.path(cfg.tokens.lexicon)).keys()
+    key = fit_key(corpus, tc, k, seeds, cfg.seed)
+    selection["fit_key"] = key
+    human = k == tc.labels_k and tc.labels_fit in ("", key)
+    if k == tc.labels_k and tc.labels and not human:
+        why = (
+            f"the human labels were written for the fit {tc.labels_fit}, this fit is {key} (other "
+            "units, terms or fit settings): automatic labels; after reading its topics, label "
+            f'them and set labels_fit = "{key}"'
+        )
+        skips.append(Skip("topics", "labels", why, f'[topics] labels_fit = "{tc.labels_fit}"'))
     zh, en = topic_labels(
         [corpus.vocab[row].tolist() for row in top],
         tc,
-        k,
+        k if human else 0,
+        n_topics=k,
         excluded=excluded,
         preferred=preferred,
     )

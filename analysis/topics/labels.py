@@ -63,15 +63,17 @@ def topic_labels(
     config: TopicsConfig,
     k: int,
     *,
+    n_topics: int | None = None,
     excluded: Collection[str] = frozenset(),
     preferred: Collection[str] = frozenset(),
 ) -> tuple[list[str], list[str]]:
-    """(label_zh, label_en) per topic: the config's labels when ``k == labels_k``, else three
-    terms of ``top`` (zh; a topic's top terms by relevance) chosen by :func:`label_terms` and
-    ``"Topic k"`` (en)."""
+    """(label_zh, label_en) for each of ``n_topics`` topics (default ``k``): the config's labels
+    when ``k == labels_k``, else three terms of ``top`` (zh; a topic's top terms by relevance)
+    chosen by :func:`label_terms` and ``"Topic k"`` (en). Pass ``k = 0`` for automatic labels
+    only."""
     human = {lab.topic: (lab.zh, lab.en) for lab in config.labels} if k == config.labels_k else {}
     zh, en = [], []
-    for t in range(k):
+    for t in range(k if n_topics is None else n_topics):
         h_zh, h_en = human.get(t, ("", ""))
         auto = "/".join(label_terms(top[t], excluded=excluded, preferred=preferred))
         zh.append(h_zh or auto)

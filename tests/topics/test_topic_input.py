@@ -4,6 +4,7 @@ of the default model."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -170,3 +171,25 @@ def test_make_alls_chosen_k_is_the_labelled_k_when_its_results_exist(cfg):
     assert k == cfg.topics.labels_k
     topics = pd.read_csv(ROOT / "results" / "topics" / "topics.csv")
     assert topics["label_en"].str.startswith("Topic ").sum() == 0
+
+
+def _default_fit_key(cfg, tokens, *, k: int = 20, **change) -> str:
+    from analysis.topics.build import fit_key
+    from analysis.topics.preprocessing import corpus_from_config
+
+    tc = dataclasses.replace(cfg.topics, **change)
+    seeds = list(range(1, tc.n_stability_seeds + 1))
+    return fit_key(corpus_from_config(tokens, tc, cfg.root), tc, k, seeds, cfg.seed)
+
+
+def test_default_labels_are_pinned_to_the_default_fit(cfg, fast_build):
+    """The shipped labels name the topics of one fit: the default config on the bundled corpus.
+    Its key is labels_fit (a change of ingest, tokens or topic settings that changes the fit
+    fails here, so the labels are checked again rather than silently put on other topics)."""
+    bundled = fast_build.tokens()  # the token table the topics stage reads (same [tokens])
+    key = _default_fit_key(cfg, bundled)
+    assert cfg.topics.labels_fit == key
+    # another corpus or another setting is another fit: automatic labels there
+    assert _default_fit_key(cfg, bundled[bundled["level"] != "national"]) != key
+    assert _default_fit_key(cfg, bundled, gibbs_iterations=100) != key
+    assert _default_fit_key(cfg, bundled, k=21) != key
