@@ -183,9 +183,9 @@ def robust_rule(index: pd.DataFrame, cfg: Config) -> str:
             value = float(index[col].iloc[0])
             q, share = (value, share) if col == "keyness_q" else (q, value)
     return (
-        f"robust terms only: G² q and report-level (rank-sum) q both < {q:g}, and no report "
-        f"holds > {share:.0%} of the term's count unless it stays key without that report "
-        "([figures] robust_only)"
+        f"robust terms only ([figures] robust_only): G² q and report-level (rank-sum) q both "
+        f"< {q:g},\nno report holding > {share:.0%} of the term's count unless it stays key "
+        "without that report"
     )
 
 

@@ -68,9 +68,9 @@ def make(results: Path, cfg: Config) -> Figure:
     if robust_only:
         share = cfg.measures.keyness_max_top_share
         rule = (
-            f"\nrobust terms only: a place of one report all, of two reports those both use, "
-            f"else used by 2+ reports with none holding > {share:.0%} of the place's count "
-            "([figures] robust_only)"
+            "\nrobust terms only ([figures] robust_only): a place of one report all, of two "
+            f"reports those both use,\nelse used by 2+ reports with none holding > {share:.0%} "
+            "of the place's count"
         )
     fig.suptitle(
         f"Most distinctive terms of each city and county (TF-IDF over places, top {n}; "
