@@ -222,7 +222,7 @@ def test_a_lexicon_edit_reruns_tokens_and_stops_where_the_tokens_are_the_same(co
     # to date; topics rerun, since their automatic labels prefer the lexicon's phrases
     assert outcomes[2].status == "up to date"
     assert outcomes[3].status == "ran"
-    assert any("lexicon.txt" in r for r in outcomes[3].reasons), outcomes[3].reasons
+    assert "input lexicon.txt added" in outcomes[3].reasons, outcomes[3].reasons
 
 
 def test_code_identity_and_no_absolute_paths_in_the_manifest(copy):
