@@ -143,12 +143,17 @@ def top_report(side: SideReports) -> tuple[np.ndarray, np.ndarray]:
     """Per term (columns of ``side.counts``): the count of the side's top report and that
     report's tokens (0 and 0 for a term the side never uses); int64 arrays (n_terms,)."""
     c = side.counts.tocsc()
-    if c.shape[0] == 0:
-        zero = np.zeros(c.shape[1], dtype=np.int64)
-        return zero, zero.copy()
-    idx = np.asarray(c.argmax(axis=0)).ravel()
-    top = c.max(axis=0).toarray().ravel().astype(np.int64)
-    size = np.where(top > 0, side.sizes[idx], 0).astype(np.int64)
+    c.sum_duplicates()
+    n_terms = c.shape[1]
+    top, size = np.zeros(n_terms, dtype=np.int64), np.zeros(n_terms, dtype=np.int64)
+    if c.nnz:
+        # per column, the largest count and, among equal ones, the first report (as argmax)
+        col = np.repeat(np.arange(n_terms), np.diff(c.indptr))
+        order = np.lexsort((c.indices, -c.data, col))
+        first = order[np.r_[0, np.flatnonzero(np.diff(col[order])) + 1]]
+        top[col[first]] = c.data[first]
+        size[col[first]] = side.sizes[c.indices[first]]
+        size[top <= 0] = 0
     return top, size
 
 

@@ -177,7 +177,7 @@ def small_runs(cfg, tokens, results_dir, tmp_path_factory):
     for name, kw in {
         "a": {},
         "b": {"workers": 1},
-        "c": {"chosen_k": 5, "labels_k": 5, "labels": ("0=甲|Alpha", "3=丁|")},
+        "c": {"chosen_k": 5, "labels_k": 5, "labels": ("0=甲|Alpha", "3=丁|"), "labels_fit": ""},
     }.items():
         res = _results_copy(results_dir, tmp_path_factory.mktemp(f"topics_{name}"))
         runs[name] = (res, run_topics(_small(cfg, **kw), results=res))
