@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.figures import REGISTRY
-from analysis.measures.rules import RULE_COLUMNS
+from analysis.measures.rules import PER_ROW, RULE_COLUMNS, RULES_FILE
 
 METHOD = re.compile(r"^counting: (?P<c>.+); denominator: (?P<d>.+); interval: (?P<i>.+)$")
 #: Columns that make a table one with a rate, a score or an interval.
@@ -54,9 +54,26 @@ def test_every_rate_table_states_its_rules(fast_build):
     }
     assert expected <= set(tables)
     assert sum(name.startswith("tables/keyness/") for name in tables) >= 10
+    # tables/: every rate table has its row in table_rules.csv; topics/: the columns
+    stated = pd.read_csv(fast_build.tables_dir / RULES_FILE).set_index("table")
+    assert list(stated.columns) == list(RULE_COLUMNS) and stated.index.is_unique
+    assert stated.notna().all().all() and (stated != "").all().all()
+    in_tables = {n.removeprefix("tables/") for n in tables if n.startswith("tables/")}
+    assert in_tables == set(stated.index)
     for name, table in tables.items():
-        assert list(table.columns[-3:]) == list(RULE_COLUMNS), name
-        if len(table):
+        has_columns = list(table.columns[-3:]) == list(RULE_COLUMNS)
+        if name.startswith("topics/"):
+            assert has_columns, name
+        elif has_columns:  # the columns and the table of rules agree
+            full = pd.read_csv(fast_build.root / name, usecols=list(RULE_COLUMNS))
+            for col in RULE_COLUMNS:
+                values = set(full[col])
+                assert stated.loc[name.removeprefix("tables/"), col] in (
+                    {PER_ROW} | values if len(values) > 1 else values
+                ), (name, col)
+        else:  # per-term tables state them once
+            assert not set(RULE_COLUMNS) & set(table.columns), name
+        if has_columns and len(table):
             for col in RULE_COLUMNS:
                 assert table[col].notna().all() and (table[col].astype(str) != "").all(), (
                     name,
@@ -67,6 +84,10 @@ def test_every_rate_table_states_its_rules(fast_build):
         assert table["counting_rule"].str.startswith("longest-match dictionary count").all()
         assert table["denominator"].str.contains("characters").all()
         assert table["ci_method"].str.contains("bootstrap, percentile").all()
+    keyness = stated.loc[[n for n in stated.index if n.startswith("keyness/")]]
+    assert (keyness["counting_rule"] == "token count (segmented tokens of the token table)").all()
+    assert keyness["ci_method"].str.contains("Mann-Whitney rank-sum").all()
+    assert stated.loc["term_panel.csv", "denominator"].startswith("characters")
 
 
 def test_intervals_say_their_unit(fast_build):

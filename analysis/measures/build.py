@@ -17,10 +17,13 @@
   and ``keyness/index.csv``: pooled G2/chi2 and the dispersion over each side's reports with the
   report-level test and ``robust`` (:data:`analysis.measures.keyness.COLUMN_DOCS`);
 - ``group_term_counts.csv``: the most frequent terms per region and level (word clouds);
-- ``dropped_terms.csv``: the terms TF-IDF left out and why.
+- ``dropped_terms.csv``: the terms TF-IDF left out and why;
+- ``table_rules.csv``: each rate, score or interval table's counting rule, denominator and
+  interval method.
 
-Every table with a rate, score or interval ends with the columns ``counting_rule``,
-``denominator`` and ``ci_method`` (:mod:`analysis.measures.rules`).
+Every table with a rate, score or interval states its ``counting_rule``, ``denominator`` and
+``ci_method`` in ``table_rules.csv`` (one row per table); the tables of concept rates and
+intervals also end with those three columns (:mod:`analysis.measures.rules`).
 """
 
 from __future__ import annotations
@@ -145,12 +148,7 @@ def term_panel(pc: ParagraphConcepts) -> pd.DataFrame:
     out = out.merge(docvars, on="doc_id")
     out = out.sort_values(["level", "place", "year", "doc_id", "_t"], kind="stable")
     cols = [*DOCVARS, "term", "concept", "count", "chars", "rate"]
-    return rules.with_rules(
-        out[cols].reset_index(drop=True),
-        counting_rule=rules.TERM_COUNT,
-        denominator=rules.CHARS,
-        ci_method=rules.NO_INTERVAL,
-    )
+    return out[cols].reset_index(drop=True)
 
 
 def level_group(level: pd.Series) -> pd.Series:
@@ -588,6 +586,13 @@ def compute_measures(
             denominator=rules.CHARS,
         ),
     }
+    # the rules of every table, those of the per-term tables only here (rules.RULES_FILE)
+    stated = {
+        name: rules.stated_rules(tables[name])
+        for name in ("concept_section_shift.csv", "concept_section_diff.csv", "year_series.csv")
+    }
+    stated["concept_panel.csv"] = rules.stated_rules(panel)
+    stated["term_panel.csv"] = (rules.TERM_COUNT, rules.CHARS, rules.NO_INTERVAL)
     dtms = {
         "paragraph": build_dtm(tokens, unit="paragraph"),
         "report": build_dtm(tokens, unit="report"),
@@ -601,12 +606,8 @@ def compute_measures(
         max_top_share=cfg.keyness_max_top_share,
     )
     skips += gone
-    tables["tfidf_top_terms.csv"] = rules.with_rules(
-        top,
-        counting_rule=rules.TOKEN_COUNT,
-        denominator=TFIDF_DENOMINATOR,
-        ci_method=rules.NO_INTERVAL,
-    )
+    tables["tfidf_top_terms.csv"] = top
+    stated["tfidf_top_terms.csv"] = (rules.TOKEN_COUNT, TFIDF_DENOMINATOR, rules.NO_INTERVAL)
     tables["dropped_terms.csv"] = dropped
     keyness, index, gone = keyness_tables(
         dtms,
@@ -618,13 +619,10 @@ def compute_measures(
     )
     skips += gone
     for cid, table in keyness.items():
-        tables[f"keyness/{cid}.csv"] = rules.with_rules(
-            table,
-            counting_rule=rules.TOKEN_COUNT,
-            denominator=KEYNESS_DENOMINATOR,
-            ci_method=KEYNESS_METHOD,
-        )
+        tables[f"keyness/{cid}.csv"] = table
+        stated[f"keyness/{cid}.csv"] = (rules.TOKEN_COUNT, KEYNESS_DENOMINATOR, KEYNESS_METHOD)
     tables["keyness/index.csv"] = index
+    tables[rules.RULES_FILE] = rules.rules_table(stated)
     counts, gone = group_term_counts(dtms["report"], cfg.group_term_docvars, n=cfg.group_terms)
     skips += gone
     tables["group_term_counts.csv"] = counts

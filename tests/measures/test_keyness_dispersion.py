@@ -18,7 +18,6 @@ from analysis.measures.dispersion import (
 )
 from analysis.measures.dtm import Dtm
 from analysis.measures.keyness import DISPERSION_COLUMNS, KEYNESS_COLUMNS, keyness
-from analysis.measures.rules import RULE_COLUMNS
 from analysis.measures.tfidf import group_spread
 
 N_TARGET, N_REFERENCE = 7, 21
@@ -233,7 +232,7 @@ def test_tfidf_table_says_how_each_term_spreads(measures):
         "collection", "scope", "group", "rank", "term", "score", "count"
     ]  # fmt: skip
     assert list(top.columns[7:]) == [
-        "group_reports", "reports", "top_share", "robust", *RULE_COLUMNS
+        "group_reports", "reports", "top_share", "robust"
     ]  # fmt: skip
     reports = top[top["scope"] == "report"]
     assert (reports["group_reports"] == 1).all() and reports["robust"].all()
