@@ -8,6 +8,7 @@ manifest are :mod:`analysis.results`'s.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -152,14 +153,20 @@ def release_memory() -> None:
     ``malloc_trim``; nothing elsewhere). After a large file's text and its many line and
     paragraph objects are freed, glibc keeps their pages; trimming keeps the peak resident
     memory of a long ingest near what is live rather than the sum of its steps."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, looked up once (``find_library`` runs ``ldconfig``), or None."""
     if sys.platform != "linux":
-        return
+        return None
     import ctypes
     import ctypes.util
 
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        libc.malloc_trim(0)
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):  # musl and others have no malloc_trim
-        return
+        return None

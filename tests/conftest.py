@@ -27,7 +27,11 @@ os.environ.setdefault("POLICYSHIFT_QUIET", "1")
 # its groups are silently ignored; so each worker that needs ``ingested`` ingests it itself, about
 # half a minute.) The costliest modules, as measured, are handed out first so
 # that none starts last; the others follow in collection order (--no-loadscope-reorder).
-FIRST_MODULES = ("tests/test_pipeline.py", "tests/test_any_corpus.py")
+FIRST_MODULES = (
+    "tests/test_pipeline.py",
+    "tests/test_pipeline_kills.py",
+    "tests/test_any_corpus.py",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,138 +1,26 @@
-"""Stamps rebuild exactly what changed; killed or concurrent runs never leave a mixed folder.
-
-One small build of part of the bundled corpus (:data:`RAW_PARTS`, with the fast test config and
-a one-cell topic grid) is made once; every test works on a hard-link copy of it (stages never edit
-a file in place, they swap in a new folder, so the copies stay independent).
-"""
+"""Stamps rebuild exactly what changed, and say why (the build: tests/pipeline_build.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import psutil
-import pytest
-
-from analysis import config as config_mod
-from analysis import stamps
-from analysis.figures import REGISTRY
-from analysis.pipeline import Outcome, results_of, run_all
-from analysis.results import STAMP, Results
-
-ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("ingest", "tokens", "measures", "topics", "figures")
-# The folders of data/raw copied for the build (with SOURCES.md): the national, provincial and
-# local reports (143, the bundled corpus before issue 12). The city and district series (169 more
-# reports) are left out: what is checked here (which stage reruns and why, kills, locks) does not
-# depend on the number of reports, and they would double the time of each stage the tests run.
-RAW_PARTS = (
-    "wikisource-national",
-    "tmx-bilingual-national",
-    "provincial-2025-docx",
-    "provincial-2026-csv",
-    "local",
+from pipeline_build import (  # noqa: F401 (fixtures)
+    ROOT,
+    STAGES,
+    built,
+    copy,
+    figure_ids,
+    run,
+    statuses,
+    write_config,
 )
 
-
-def write_config(folder: Path, extra: dict[str, dict[str, object]] | None = None) -> Path:
-    """``folder/config.toml``: the fast test config with a one-cell topic grid and small figures,
-    rooted in ``folder`` (its raw files a copy, data/ and stopwords/ linked to the repo's), so
-    every path it records is relative; ``extra`` overrides values by section."""
-    (folder / "data").mkdir(parents=True, exist_ok=True)
-    for name in ("metadata.csv", "gazetteer.csv", "concepts.toml", "lexicon"):
-        if not (folder / "data" / name).exists():
-            (folder / "data" / name).symlink_to(ROOT / "data" / name)
-    if not (folder / "stopwords").exists():
-        (folder / "stopwords").symlink_to(ROOT / "stopwords")
-    shutil.copyfile(ROOT / "params.toml", folder / "params.toml")
-    fast = (ROOT / "tests" / "fast.toml").read_text(encoding="utf-8")
-    fast = fast.replace('extends = "../params.toml"', 'extends = "params.toml"')
-    (folder / "fast.toml").write_text(fast, encoding="utf-8")
-    sections: dict[str, dict[str, object]] = {
-        "ingest": {"raw": "raw"},
-        "figures": {"out": "results/figures", "dpi": 60},
-        "topics": {
-            "k_grid": [5],
-            "seeds": [1],
-            "passes": 1,
-            "gibbs_iterations": 20,
-            "n_stability_seeds": 2,
-            "n_boot": 20,
-        },
-    }
-    for name, values in (extra or {}).items():
-        sections.setdefault(name, {}).update(values)
-    lines = ['extends = "fast.toml"', 'results = "results"']
-    for name, values in sections.items():
-        lines += [f"[{name}]", *(f"{k} = {json.dumps(v)}" for k, v in values.items())]
-    path = folder / "config.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def statuses(outcomes: list[Outcome]) -> dict[str, str]:
-    """Status of each stage before the report page (which reruns whenever a stamp it shows
-    changes; checked apart)."""
-    return {o.stage: o.status for o in outcomes if o.stage in STAGES}
-
-
-def run(folder: Path) -> list[Outcome]:
-    cfg = config_mod.load(folder / "config.toml")
-    return run_all(cfg, results_of(cfg))
-
-
-def figure_ids(outcome: Outcome) -> set[str]:
-    """Figures an outcome says it drew (from its summary line)."""
-    if outcome.status != "ran":
-        return set()
-    return {i.strip() for i in outcome.summary.split(" -> ")[0].split(",")}
-
-
-def tree_digests(folder: Path) -> dict[str, str]:
-    """sha256 of every file under ``folder`` except wall times (the one file that differs
-    between identical runs), locks and stamps (which record code identity)."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder).as_posix()
-        if p.is_file() and ".locks" not in p.parts and p.name not in ("timings.csv", STAMP):
-            out[rel] = stamps.io.sha256_file(p)
-    return out
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """A complete build: raw files (a copy of :data:`RAW_PARTS` of data/raw), config and
-    results in one folder."""
-    folder = tmp_path_factory.mktemp("built")
-    for part in RAW_PARTS:
-        shutil.copytree(ROOT / "data" / "raw" / part, folder / "raw" / part)
-    shutil.copyfile(ROOT / "data" / "raw" / "SOURCES.md", folder / "raw" / "SOURCES.md")
-    write_config(folder)
-    outcomes = run(folder)
-    assert all(o.status == "ran" for o in outcomes)
-    return folder
-
-
-@pytest.fixture
-def copy(built, tmp_path) -> Path:
-    """A hard-link copy of the build (raw files copied, so a test may edit them)."""
-    folder = tmp_path / "work"
-    shutil.copytree(
-        built / "results",
-        folder / "results",
-        copy_function=os.link,
-        ignore=shutil.ignore_patterns(".locks"),
-    )
-    shutil.copytree(built / "raw", folder / "raw")
-    write_config(folder)
-    return folder
+from analysis import config as config_mod
+from analysis.figures import REGISTRY
+from analysis.pipeline import results_of
+from analysis.results import Results
 
 
 def test_nothing_changed_does_no_work(copy):
@@ -242,115 +130,3 @@ def test_code_identity_and_no_absolute_paths_in_the_manifest(copy):
     for stage in ("ingest", "tokens", "measures", "topics", "figures"):
         stamp = results_of(config_mod.load(copy / "config.toml")).stamp(stage)
         assert not any(Path(k).is_absolute() for k in stamp.get("inputs", {}))
-
-
-# ---------------------------------------------------------------------------------------------
-# Kills and concurrent runs
-# ---------------------------------------------------------------------------------------------
-# Run the CLI in a subprocess whose stage writer pauses after each file, so that a kill lands
-# while the stage folder is half written.
-SLOW_WRITER = """
-import sys, time
-import analysis.results as r
-original = r.StageWriter.path
-def slow(self, name):
-    time.sleep(0.25)
-    return original(self, name)
-r.StageWriter.path = slow
-from analysis.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def cli(folder: Path, *args: str, slow: bool = False) -> subprocess.Popen:
-    cmd = [sys.executable, "-c", SLOW_WRITER] if slow else [sys.executable, "-m", "analysis"]
-    env = {**os.environ, "POLICYSHIFT_QUIET": "1"}
-    return subprocess.Popen(
-        [*cmd, *args, "--config", str(folder / "config.toml")],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def kill_when_writing(proc: subprocess.Popen, folder: Path, timeout: float = 300) -> list[int]:
-    """SIGKILL ``proc`` once its temporary stage folder holds a file; return the pids of its
-    children at that moment."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        tmp = [p for p in folder.parent.glob(f".{folder.name}.tmp-*") if any(p.iterdir())]
-        if tmp:
-            children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            return children
-        if proc.poll() is not None:
-            raise AssertionError(f"finished before writing: {proc.communicate()}")
-        time.sleep(0.02)
-    raise AssertionError("the stage never started writing")
-
-
-def complete(results: Results, stage: str) -> bool:
-    """The stage folder holds exactly the files its stamp lists, with their sha256."""
-    folder = results.stage_dir(stage)
-    stamp = results.stamp(stage)
-    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    return (
-        stamp is not None
-        and files == {*stamp["outputs"], STAMP}
-        and not stamps.output_reasons(stamp, folder)
-    )
-
-
-@pytest.mark.parametrize("stage", ["ingest", "measures", "topics", "figures"])
-def test_a_killed_stage_leaves_the_previous_complete_folder(copy, stage):
-    cfg = config_mod.load(copy / "config.toml")
-    results = results_of(cfg)
-    folder = results.stage_dir(stage)
-    before = tree_digests(folder)
-    children = kill_when_writing(cli(copy, stage, "--force", slow=True), folder)
-    assert complete(results, stage) and tree_digests(folder) == before
-    for pid in children:  # worker processes die with their parent
-        with contextlib.suppress(psutil.NoSuchProcess):
-            psutil.Process(pid).wait(timeout=20)  # raises TimeoutExpired if it lives on
-        assert not psutil.pid_exists(pid)
-    # the next run removes the leftovers and finds everything up to date
-    assert set(statuses(run(copy)).values()) == {"up to date"}
-    assert not list(folder.parent.glob(f".{folder.name}.*"))
-
-
-def test_a_stage_killed_on_its_first_run_leaves_nothing_and_reruns_identically(copy, built):
-    results = results_of(config_mod.load(copy / "config.toml"))
-    shutil.rmtree(results.tables_dir)
-    kill_when_writing(cli(copy, "measures", slow=True), results.tables_dir)
-    assert not results.tables_dir.exists()
-    proc = cli(copy, "measures")
-    assert proc.wait() == 0, proc.communicate()
-    assert tree_digests(results.tables_dir) == tree_digests(built / "results" / "tables")
-
-
-def test_two_runs_on_one_folder_wait_for_each_other(copy, built):
-    results = results_of(config_mod.load(copy / "config.toml"))
-    first = cli(copy, "ingest", "--force", slow=True)
-    time.sleep(1.0)
-    second = cli(copy, "ingest", "--force")
-    assert first.wait() == 0 and second.wait() == 0
-    assert "waiting for another run" in second.communicate()[1]
-    assert complete(results, "ingest")
-    assert tree_digests(results.corpus_dir) == tree_digests(built / "results" / "corpus")
-
-
-def test_two_stages_at_once_keep_both_manifest_entries(copy):
-    results = results_of(config_mod.load(copy / "config.toml"))
-    procs = [cli(copy, stage, "--force") for stage in ("measures", "topics")]
-    assert [p.wait() for p in procs] == [0, 0]
-    outputs = results.manifest()["outputs"]
-    assert "tables/concept_panel.csv" in outputs and "topics/topics.csv" in outputs
-    stamped = {
-        f"{d}/{n}"
-        for s, d in (("measures", "tables"), ("topics", "topics"))
-        for n in results.stamp(s)["outputs"]
-    }
-    assert stamped <= set(outputs)

@@ -27,8 +27,8 @@ _HAN_RUN = re.compile(f"[{_HAN}]+")
 
 def count_han(text: str) -> int:
     """Number of Han (CJK unified ideograph) characters in ``text``."""
-    # runs of Han characters, one match at a time: no list of pieces of a long text
-    return sum(m.end() - m.start() for m in _HAN_RUN.finditer(text))
+    # the length of what is left without them: one C pass, no list of pieces of a long text
+    return len(text) - len(_HAN_RUN.sub("", text))
 
 
 def normalize(text: str) -> tuple[str, Counter[str]]:
