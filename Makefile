@@ -61,7 +61,7 @@ test: lint chromium
 	$(MAKE) --no-print-directory all RESULTS=build/fast CONFIG=$(FAST)
 	$(PS) lexicon-check --results build/fast --config $(FAST)
 	POLICYSHIFT_TEST_BUILD=build/fast $(BIN)/python -m pytest $(PYTEST_XDIST)
-	POLICYSHIFT_CONFIG=$(CURDIR)/$(FAST) POLICYSHIFT_QUIET=1 $(BIN)/python -m pytest --nbmake notebooks -p no:cacheprovider
+	POLICYSHIFT_CONFIG=$(CURDIR)/$(FAST) POLICYSHIFT_QUIET=1 $(BIN)/python -m pytest --nbmake notebooks -p no:cacheprovider -n $(PYTEST_WORKERS)
 
 bench: $(STAMP)
 	@ls benchmarks/bench_*.py >/dev/null 2>&1 || { echo "no benchmarks yet"; exit 0; }

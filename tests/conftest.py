@@ -20,6 +20,10 @@ FAST = ROOT / "tests" / "fast.toml"
 # `make test` builds build/fast for the notebooks before pytest and passes it here.
 BUILD_ENV = "POLICYSHIFT_TEST_BUILD"
 os.environ.setdefault("POLICYSHIFT_QUIET", "1")
+# One cache of restoration's reference texts for the session's many results folders (and the
+# subprocesses they start): cleaning the bundled reports again for each folder that holds a
+# masked report cost about ten seconds each. Keyed by what it was made from; safe to share.
+os.environ.setdefault("POLICYSHIFT_CACHE", str(ROOT / "build" / "test-cache"))
 # `make test` runs pytest in two workers with ``--dist loadfile`` (pytest-xdist): the tests of a
 # module stay in one worker, so a module-scoped fixture (a sub-corpus run, a results folder) is
 # made once. (``--dist loadgroup`` would also keep the session builds of the bundled corpus in one

@@ -617,8 +617,18 @@ def _read_text(
     return out
 
 
+#: A folder for the cache of restoration's reference texts shared by every results folder
+#: (else each results folder keeps its own under ``.cache/``).
+CACHE_ENV = "POLICYSHIFT_CACHE"
+
+
 def reference_cache(results: Results) -> Path:
-    """Where ingest caches the cleaned reference texts of restoration (under ``results``)."""
+    """Where ingest caches the cleaned reference texts of restoration: ``$POLICYSHIFT_CACHE/
+    restore_reference`` when set (one cache for many results folders; the cache key says what
+    it was made from, so sharing it is safe), else under ``results``. Never an output."""
+    shared = os.environ.get(CACHE_ENV)
+    if shared:
+        return Path(shared) / "restore_reference"
     return results.path(".cache/restore_reference")
 
 

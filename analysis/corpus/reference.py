@@ -6,8 +6,9 @@ as ingest does (the ``read`` callable), and the resulting report texts join the 
 n-gram index of :mod:`analysis.corpus.restore`, so that a single censored file ingested alone is
 restored as well as inside the bundled corpus.
 
-The cleaned texts are cached as ``<results>/.cache/restore_reference/<key>.parquet`` (columns
-``source_file, part, source_sha256, text``), ``key`` being the sha256 of the reference files'
+The cleaned texts are cached as ``<results>/.cache/restore_reference/<key>.parquet`` (or under
+``$POLICYSHIFT_CACHE``, see :func:`analysis.corpus.ingest.reference_cache`; the newest
+:data:`KEEP` are kept; columns ``source_file, part, source_sha256, text``), ``key`` being the sha256 of the reference files'
 digests, the ``[ingest]`` settings and the source of ``analysis/corpus``; the ingest stamp lists
 the reference files (:func:`reference_digests`), so editing one reruns ingest; files that are
 part of the corpus itself are not read again. Each collection of the corpus is restored from
@@ -21,6 +22,7 @@ the collection, the counts of the masked report and of its copies never support 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Sequence, Set
@@ -35,6 +37,7 @@ from analysis.corpus import split
 BUNDLED = "bundled"
 NONE = "none"
 COLUMNS = ["source_file", "part", "source_sha256", "text"]
+KEEP = 8  # cached references kept (the newest)
 # Share of the smaller report's sentences found in the other above which two texts are copies.
 SAME_REPORT_OVERLAP = 0.5
 
@@ -113,7 +116,8 @@ def load_reference(
     key = _cache_key(config, digests)
     cached = cache_dir / f"{key}.parquet" if cache_dir is not None else None
     if cached is not None and cached.is_file():
-        return pd.read_parquet(cached)
+        with contextlib.suppress(FileNotFoundError):  # a shared cache may have dropped it
+            return pd.read_parquet(cached)
     rows = []
     for path, rel, sha in files:
         for part, text in enumerate(read(path.read_bytes(), rel), start=1):
@@ -121,9 +125,12 @@ def load_reference(
     table = pd.DataFrame(rows, columns=COLUMNS)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        for old in cached.parent.glob("*.parquet"):  # keep only the current reference
-            old.unlink()
         io.write_parquet(table, cached)
+        # keep the newest few (a shared cache serves several configurations at once)
+        older = sorted(cached.parent.glob("*.parquet"), key=lambda p: p.stat().st_mtime)
+        for old in older[:-KEEP]:
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
     return table
 
 

@@ -16,6 +16,7 @@ from analysis.config import ConfigError
 from analysis.config.sections import IngestConfig
 from analysis.corpus import ingest
 from analysis.corpus import reference as ref_mod
+from analysis.corpus.ingest import CACHE_ENV
 from analysis.corpus.restore import MASK, NgramIndex, restore_masks
 
 HELD_OUT = "wikisource-national/national_2016.txt"
@@ -68,9 +69,11 @@ def test_single_censored_file_restores_from_the_bundled_reference(held_out):
     assert len(rest) == total and set(rest["char"]) <= {"党", "政", MASK}
 
 
-def test_the_report_is_never_its_own_reference(cfg, held_out, tmp_path):
+def test_the_report_is_never_its_own_reference(cfg, held_out, tmp_path, monkeypatch):
     """The bundled copy of the report is left out automatically: an explicit reference of the
-    bundled folders minus that report gives the same restorations."""
+    bundled folders minus that report gives the same restorations. The reference's cache is
+    under the results folder, or in ``$POLICYSHIFT_CACHE`` for every results folder."""
+    monkeypatch.delenv(CACHE_ENV, raising=False)
     _, docs, rest = held_out
     refdir = tmp_path / "reference"
     shutil.copytree(RAW, refdir)
@@ -85,6 +88,12 @@ def test_the_report_is_never_its_own_reference(cfg, held_out, tmp_path):
     pd.testing.assert_frame_equal(again.restorations, rest)
     # the reference texts were cached under the results folder, keyed by their content
     assert len(list((tmp_path / "r" / ".cache" / "restore_reference").glob("*.parquet"))) == 1
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "shared"))
+    for results in ("r2", "r3"):  # made once, then read
+        shared = ingest([masked_dir], config=explicit, metadata=[], results=tmp_path / results)
+        pd.testing.assert_frame_equal(shared.restorations, rest)
+        assert not (tmp_path / results / ".cache").exists()
+    assert len(list((tmp_path / "shared" / "restore_reference").glob("*.parquet"))) == 1
 
 
 def test_the_report_never_supplies_its_own_evidence(cfg, held_out, tmp_path):
