@@ -1,5 +1,6 @@
 # policyshift: `make all` builds everything from the bundled corpus; `make test` checks it.
-# Only Python >= 3.10 and make are needed: the first target creates .venv and installs into it.
+# Only Python >= 3.10 and make are needed: the first target creates .venv and installs into it
+# (with uv, which installs the same packages as pip in about a quarter of the time).
 # Every stage decides itself whether it is up to date (its stamp.json records the inputs, config
 # sections, code and package versions it was made from), so `make all` reruns exactly the stages
 # downstream of what changed, and nothing when nothing did.
@@ -19,8 +20,8 @@ all: run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,report]'
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,report]'
 	touch $(STAMP)
 
 install: $(STAMP)
