@@ -16,6 +16,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 
 from analysis.corpus.metadata import DOCVARS
@@ -81,7 +83,26 @@ class Dtm:
 
 def is_placeholder(vocab: np.ndarray | Sequence[str]) -> np.ndarray:
     """True for each term that is a number placeholder (:data:`PLACEHOLDER`), shape ``(n,)``."""
-    return np.fromiter((bool(PLACEHOLDER.match(t)) for t in map(str, vocab)), dtype=bool)
+    terms = np.asarray(vocab, dtype=str)
+    out = np.char.startswith(terms, "<") & np.char.endswith(terms, ">")  # the few candidates
+    at = np.flatnonzero(out)
+    out[at] = [PLACEHOLDER.match(t) is not None for t in terms[at]]
+    return out
+
+
+def token_codes(token_lists: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vocabulary of ``token_lists`` (one list of str per row), sorted by code point, the
+    vocabulary index of each token in row order (int64, one per token) and the number of tokens
+    of each row; flattened and dictionary-encoded by Arrow, not token by token in Python."""
+    lists = pa.array(token_lists, type=pa.list_(pa.string()))
+    encoded = pc.list_flatten(lists).dictionary_encode()
+    seen = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=str)
+    order = np.argsort(seen, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    lengths = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
+    return seen[order], codes, lengths.astype(np.int64)
 
 
 def unit_rows(
@@ -136,9 +157,7 @@ def build_dtm(tokens: pd.DataFrame, *, unit: Unit = "report") -> Dtm:
         and ``n_paragraphs``.
     """
     order, row = unit_rows(tokens, unit)
-    lengths = tokens["tokens"].map(len).to_numpy()
-    flat = np.fromiter((t for toks in tokens["tokens"] for t in toks), dtype=object)
-    vocab, cols = np.unique(flat.astype(str), return_inverse=True)
+    vocab, cols, lengths = token_codes(tokens["tokens"])
     rows = np.repeat(row, lengths)
     counts = sparse.csr_matrix(
         (np.ones(len(cols), dtype=np.int64), (rows, cols)), shape=(len(order), len(vocab))

@@ -254,6 +254,23 @@ def heldout_perplexity(
 
 _WORKER: dict[str, Any] = {}
 
+#: Total work (:func:`fit_work` summed over the fits) below which the fits run in this process:
+#: each worker interpreter spends 2-3 s importing gensim and tomotopy before its first fit, which
+#: on a small corpus is longer than all the fits together (the topics stage of a single report
+#: with the default grid of 21 fits: 21.6 s with two workers, 3.3 s in one process). About 2-3 s
+#: of tomotopy sampling on this machine (some 2 x 10^7 token-sweeps a second).
+SERIAL_WORK = 5e7
+
+
+def fit_work(dtm: sparse.csr_matrix, config: TopicsConfig) -> float:
+    """Token-sweeps of one fit: the tokens of ``dtm`` times the Gibbs sweeps (tomotopy), or
+    times 10 per pass (gensim's online variational pass, roughly). Only decides whether to start
+    worker processes; the fits do not depend on it."""
+    tokens = float(dtm.sum())
+    if config.engine == "tomotopy":
+        return tokens * config.gibbs_iterations
+    return tokens * config.passes * 10
+
 
 def _init_worker(dtm: sparse.csr_matrix, options: dict[str, Any]) -> None:
     _WORKER["dtm"] = dtm
@@ -293,6 +310,8 @@ def fit_many(
         for k, s in sorted(cells, key=lambda c: (-c[0], c[1]))
     ]
     workers = n_workers(workers, len(tasks))
+    if fit_work(dtm, config) * len(tasks) < SERIAL_WORK:
+        workers = 1  # fewer than a few seconds of sampling: no worker interpreters to start
     out: dict[tuple[int, int], LdaFit] = {}
     if workers == 1:
         _init_worker(dtm, options)
