@@ -64,7 +64,7 @@ def write_config(folder: Path, extra: dict[str, dict[str, object]] | None = None
     (folder / "fast.toml").write_text(fast, encoding="utf-8")
     sections: dict[str, dict[str, object]] = {
         "ingest": {"raw": "raw"},
-        "figures": {"out": "results/figures", "dpi": 60},
+        "figures": {"out": "results/figures", "dpi": 60, "formats": ["png"]},
         "topics": {
             "k_grid": [5],
             "seeds": [1],

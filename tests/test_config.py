@@ -32,7 +32,7 @@ from analysis.corpus.metadata import DOCVARS
 # [figures] keyness_comparisons. Issue 13 added [ingest] max_file_bytes (which files are read).
 # Issue 14: [measures] ci_interval, keyness_q, keyness_max_top_share; [figures] robust_only;
 # [ingest] mask_min_confidence 0.95; [topics] tomotopy defaults, stopwords, priors, labels, labels_fit.
-BASE_HASHES = {"params.toml": "054b7a8e179c8524", "tests/fast.toml": "6df71f4087ec13b9"}
+BASE_HASHES = {"params.toml": "f4990f876aea9595", "tests/fast.toml": "65f87caa6fdfa336"}
 # Columns of the token cache of the bundled corpus (doc_id, paragraph, section, docvars, tokens).
 COLUMNS = ["doc_id", "paragraph", "section", *DOCVARS[1:], "tokens"]
 
@@ -217,6 +217,8 @@ BAD = [
     ("n_boot", "[topics]\nn_boot = 0", "[topics] n_boot", None),
     ("no_above", "[topics]\nno_above = 0.0", "[topics] no_above", None),
     ("dpi", "[figures]\ndpi = 0", "[figures] dpi", None),
+    ("formats", '[figures]\nformats = ["pdf"]', "[figures] formats", None),
+    ("format", '[figures]\nformats = ["png", "svg"]', "[figures] formats[1]", None),
     ("frex_weight", "[topics]\nfrex_weight = 1.5", "[topics] frex_weight", None),
     ("workers", "[tokens]\nworkers = -1", "[tokens] workers", None),
     ("duplicate_overlap", "[ingest]\nduplicate_overlap = 0.0", "[ingest] duplicate_overlap", None),

@@ -45,7 +45,8 @@ def local_only(tmp_path_factory) -> tuple[Path, Path]:
     cfg_path.write_text(
         f'extends = "{(ROOT / "tests" / "fast.toml").as_posix()}"\n'
         f'results = "{(folder / "results").as_posix()}"\n'
-        '[ingest]\nraw = "data/raw/local"\n[figures]\ndpi = 40\nwordcloud_size = [120, 80]\n'
+        '[ingest]\nraw = "data/raw/local"\n[figures]\ndpi = 40\nformats = ["png"]\n'
+        "wordcloud_size = [120, 80]\n"
         f'out = "{(folder / "results" / "figures").as_posix()}"\n' + LOCAL_COMPARISONS,
         encoding="utf-8",
     )

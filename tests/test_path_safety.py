@@ -51,6 +51,7 @@ n_stability_seeds = 2
 n_boot = 4
 [figures]
 dpi = 40
+formats = ["png"]
 """
 
 

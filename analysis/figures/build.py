@@ -32,7 +32,7 @@ from analysis.config import Config
 from analysis.figures.base import FigureError, FigureSkipped, FigureSpec, draw_method
 from analysis.figures.fonts import CJKFont, resolve_font
 from analysis.figures.registry import REGISTRY
-from analysis.figures.render import FORMATS, render
+from analysis.figures.render import render
 from analysis.figures.style import figure_style
 from analysis.progress import progress
 from analysis.results import Results, ResultsError
@@ -42,7 +42,7 @@ from analysis.workers import n_workers, process_pool
 MANIFEST = "manifest.json"
 ERRORS = "errors.log"
 PREVIEW_DPI = 110
-ALWAYS_SETTINGS = ("font", "dpi")
+ALWAYS_SETTINGS = ("font", "dpi", "formats")
 
 
 # the stage that writes each folder of a results folder (for "absent" reasons)
@@ -234,7 +234,8 @@ def _render_one(fig_id: str, cfg: Config, results: Path) -> _Rendered:
         with figure_style(font):
             fig = _draw(spec, results, cfg)
             try:
-                return _Rendered(files=render(fig, font, dpi=cfg.figures.dpi))
+                files = render(fig, font, dpi=cfg.figures.dpi, formats=cfg.figures.formats)
+                return _Rendered(files=files)
             except FigureError as exc:
                 raise FigureError(f"figure {spec.id}: {exc}") from exc
     except FigureSkipped as exc:
@@ -274,8 +275,8 @@ def build_figures(
 ) -> FiguresBuilt:
     """Draw the registered figures (or only the ids in ``only``) from the tables in ``results``.
 
-    Writes ``<out>/<id>.png`` (``cfg.figures.dpi``) and ``<out>/<id>.pdf`` (fonts embedded) for
-    each figure its data supports, ``<out>/manifest.json``, ``<out>/skipped.csv`` (the figures
+    Writes ``<out>/<id>.png`` (``cfg.figures.dpi``) and ``<out>/<id>.pdf`` (fonts embedded),
+    those of ``cfg.figures.formats``, for each figure its data supports, ``<out>/manifest.json``, ``<out>/skipped.csv`` (the figures
     that do not apply and why), ``<out>/errors.log`` (tracebacks, only when a figure failed) and
     ``<out>/stamp.json``, as one folder swapped in at the end. A figure whose input tables,
     settings, font, code and package versions are those of its last drawing or skip (and whose
@@ -328,7 +329,7 @@ def build_figures(
                 if result.files is None:
                     continue
                 outputs: dict[str, str] = {}
-                for fmt in FORMATS:
+                for fmt in cfg.figures.formats:
                     name = f"{spec.id}.{fmt}"
                     w.bytes(result.files[fmt], name)
                     outputs[name] = io.sha256_bytes(result.files[fmt])

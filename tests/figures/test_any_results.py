@@ -40,12 +40,15 @@ NATIONAL_ONLY_SKIPPED = {
 }
 
 
-def _config(tmp_path: Path, *, workers: int = 0) -> Path:
-    """A config extending the repo's params.toml at a low dpi (fast), as a user would write."""
+def _config(tmp_path: Path, *, workers: int = 0, pdf: bool = True) -> Path:
+    """A config extending the repo's params.toml at a low dpi (fast), as a user would write;
+    ``pdf=False`` draws PNGs only."""
     path = tmp_path / "fast_figures.toml"
+    formats = '["png", "pdf"]' if pdf else '["png"]'
     path.write_text(
         f'extends = "{(ROOT / "params.toml").as_posix()}"\n\n[figures]\n'
-        f"dpi = {FAST_DPI}\nwordcloud_size = [120, 80]\nworkers = {workers}\n",
+        f"dpi = {FAST_DPI}\nwordcloud_size = [120, 80]\nworkers = {workers}\n"
+        f"formats = {formats}\n",
         encoding="utf-8",
     )
     return path
@@ -127,7 +130,7 @@ def test_a_failing_figure_never_stops_the_others(national_only, tmp_path, monkey
         raise ZeroDivisionError("division by zero in a figure")
 
     monkeypatch.setattr(review_plan_shift, "read_table", broken)
-    cfg_path = _config(tmp_path, workers=1)  # one process: the patched module is the one used
+    cfg_path = _config(tmp_path, workers=1, pdf=False)  # one process: the patched module is used
     results = tmp_path / "results"
     shutil.copytree(national_only, results)
     code = main(["figures", "--results", str(results), "--config", str(cfg_path)])
@@ -169,7 +172,7 @@ def test_results_dir_keeps_the_figures_inside_it(national_only, tmp_path, capsys
     assert results_of(fast).figures_dir == ROOT / "build" / "fast" / "figures"
     results = tmp_path / "mine"
     shutil.copytree(national_only, results)
-    main(["figures", "--results", str(results), "--config", str(_config(tmp_path)),
+    main(["figures", "--results", str(results), "--config", str(_config(tmp_path, pdf=False)),
           "--only", "corpus_overview"])  # fmt: skip
     capsys.readouterr()
     assert (results / "figures" / "corpus_overview.png").is_file()
@@ -182,7 +185,7 @@ def test_results_dir_keeps_the_figures_inside_it(national_only, tmp_path, capsys
 
 
 def test_figures_are_byte_identical_for_the_same_inputs(national_only, tmp_path):
-    cfg = config_mod.load(_config(tmp_path))
+    cfg = config_mod.load(_config(tmp_path, pdf=False))  # PDFs: test_figures.py
     first = build_figures(cfg, results=national_only, out=tmp_path / "a", force=True)
     second = build_figures(cfg, results=national_only, out=tmp_path / "b", force=True)
     names = sorted(p.name for p in first.written)
