@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         for factor in sizes:
             rows += bench_size(factor, paragraphs, Path(tmp) / f"x{factor:g}")
     table = pd.DataFrame(rows)
-    text = markdown(table) + "\n\n" + markdown(growth(table)) + "\n"
+    ratios = growth(table)
+    text = markdown(table) + "\n" + (f"\n{markdown(ratios)}\n" if len(ratios) else "")
     print(text)
     out = ROOT / "benchmarks" / "results" / "bench_scale.md"
     out.parent.mkdir(exist_ok=True)
