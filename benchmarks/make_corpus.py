@@ -6,12 +6,13 @@
 region, year, doc_type``), so that ``policyshift ingest DIR/raw --metadata DIR/metadata.csv``
 reads every file as a valid report.
 
-Each pseudo-report takes the place, level and paragraph count of a bundled report drawn at
-random, a year of 1990-2025, and a title line ``<year>年<place>政府工作报告``; its paragraph at
-relative position ``i / n`` is the paragraph at the same relative position of another bundled
-report of the same level, drawn anew for each paragraph. So the review comes before the plan as
-in a real report, the section headings fall where they would, no two pseudo-reports share more
-than a few paragraphs (none is flagged as a copy), and the vocabulary and paragraph lengths are
+Each pseudo-report takes the place, level, paragraph count and section layout of a bundled
+report drawn at random (the base), a year of 1990-2025, and a title line
+``<year>年<place>政府工作报告``. The first paragraph of each of the base's sections (its heading)
+is kept; every other paragraph is the one at the same relative position within the same section
+of another bundled report of the same level, drawn anew for each paragraph. So review and plan
+sections are found as in a real report, no two pseudo-reports share more than their headings
+and a few paragraphs (none is flagged as a copy), and the vocabulary and paragraph lengths are
 those of the bundled corpus. Masks (``*``) are left out, so ingest has nothing to restore (the
 bundled reports' restoration is measured by ``bench_restore_calibration.py``). The bundled
 paragraphs come from ``--source`` (a results folder with ``corpus/``) or, by default, an ingest
@@ -22,11 +23,14 @@ reached. Same N, seed and bundled corpus: the same bytes.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from analysis.corpus import split
 
 ROOT = Path(__file__).resolve().parents[1]
 PER_FOLDER = 1000
@@ -54,9 +58,15 @@ def make_corpus(paragraphs: pd.DataFrame, factor: float, out: Path, *, seed: int
     paragraphs, characters)."""
     rng = np.random.default_rng(seed)
     paragraphs = paragraphs.assign(text=paragraphs["text"].str.replace("*", "", regex=False))
-    paragraphs = paragraphs[paragraphs["text"].str.len() > 0]
+    # no empty paragraph, and no title line of a report (it would split a pseudo-report in two)
+    titles = paragraphs["text"].map(lambda t: split.TITLE_RE.match(t.strip()) is not None)
+    paragraphs = paragraphs[(paragraphs["text"].str.len() > 0) & ~titles]
     docs = paragraphs.drop_duplicates("doc_id").reset_index(drop=True)
     texts = {d: g["text"].to_numpy() for d, g in paragraphs.groupby("doc_id", sort=True)}
+    sections = {d: g["section"].to_numpy() for d, g in paragraphs.groupby("doc_id", sort=True)}
+    by_section = {
+        key: g["text"].to_numpy() for key, g in paragraphs.groupby(["doc_id", "section"], sort=True)
+    }
     by_level = {lv: g["doc_id"].to_numpy() for lv, g in docs.groupby("level", sort=True)}
     target = round(factor * len(paragraphs))
     written = chars = 0
@@ -67,10 +77,16 @@ def make_corpus(paragraphs: pd.DataFrame, factor: float, out: Path, *, seed: int
         n = len(texts[base["doc_id"]])
         pool = by_level[base["level"]]
         donors = pool[rng.integers(len(pool), size=n)]
+        own, labels = texts[base["doc_id"]], sections[base["doc_id"]]
+        # the base's runs of one section: [begin, end) of each
+        cuts = [0, *(np.flatnonzero(labels[1:] != labels[:-1]) + 1), n]
         body = []
-        for j, donor in enumerate(donors):
-            donor_texts = texts[donor]
-            body.append(donor_texts[min(len(donor_texts) - 1, j * len(donor_texts) // n)])
+        for begin, end in itertools.pairwise(cuts):
+            body.append(own[begin])  # the base's own heading line: its sections stay detectable
+            for j in range(begin + 1, end):
+                donor_texts = by_section.get((donors[j], labels[j]), texts[donors[j]])
+                at = (j - begin) * len(donor_texts) // (end - begin)
+                body.append(donor_texts[min(len(donor_texts) - 1, at)])
         year = int(rng.integers(YEARS[0], YEARS[1] + 1))
         title = f"{year}年{base['place']}政府工作报告"
         rel = f"{i // PER_FOLDER:03d}/syn_{i:06d}.txt"
