@@ -17,33 +17,25 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.corpus import restore, split
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import run_cli
+
 ROOT = Path(__file__).resolve().parents[1]
 GB = 1024**3
 
 
 def run_ingest(paths: list[Path], results: Path) -> tuple[float, int]:
-    """Run ``policyshift ingest paths --results results`` in a subprocess; return its wall
-    time (s) and peak resident set size (bytes)."""
-    cmd = [sys.executable, "-m", "analysis", "ingest", *map(str, paths)]
-    env = {**os.environ, "POLICYSHIFT_QUIET": "1"}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([*cmd, "--results", str(results), "--force"], cwd=ROOT, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
-    return seconds, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+    """Run ``policyshift ingest paths --results results --force`` in a subprocess; return its
+    wall time (s) and peak resident set size (bytes)."""
+    return run_cli(["ingest", *map(str, paths), "--results", str(results), "--force"], ROOT)
 
 
 def title_line(doc: pd.Series) -> str:

@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +25,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from make_corpus import bundled_paragraphs, make_corpus  # noqa: E402
+from measure import run_cli  # noqa: E402
 
 GB = 1024**3
 STAGES = ("ingest", "tokens", "measures", "topics")
@@ -37,19 +36,6 @@ k_grid = [20]
 seeds = [1]
 chosen_k = 20
 """
-
-
-def run_stage(stage: str, args: list[str], cwd: Path) -> tuple[float, int]:
-    """``policyshift <stage> args`` in a subprocess in ``cwd``: wall time (s), peak RSS (bytes)."""
-    cmd = [sys.executable, "-m", "analysis", stage, *args]
-    env = {**os.environ, "POLICYSHIFT_QUIET": "1"}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}")
-    return seconds, usage.ru_maxrss * 1024  # KiB on Linux
 
 
 def bench_size(factor: float, paragraphs: pd.DataFrame, work: Path) -> list[dict]:
@@ -63,7 +49,7 @@ def bench_size(factor: float, paragraphs: pd.DataFrame, work: Path) -> list[dict
         args = ["--config", str(config), "--results", str(work / "results")]
         if stage == "ingest":
             args = [str(work / "corpus" / "raw"), "--metadata", str(work / "corpus" / "metadata.csv"), *args]  # fmt: skip
-        seconds, rss = run_stage(stage, args, work)
+        seconds, rss = run_cli([stage, *args], work)
         rows.append(
             {
                 "size": f"{factor:g}x",

@@ -62,8 +62,9 @@ def make_corpus(paragraphs: pd.DataFrame, factor: float, out: Path, *, seed: int
     titles = paragraphs["text"].map(lambda t: split.TITLE_RE.match(t.strip()) is not None)
     paragraphs = paragraphs[(paragraphs["text"].str.len() > 0) & ~titles]
     docs = paragraphs.drop_duplicates("doc_id").reset_index(drop=True)
-    texts = {d: g["text"].to_numpy() for d, g in paragraphs.groupby("doc_id", sort=True)}
-    sections = {d: g["section"].to_numpy() for d, g in paragraphs.groupby("doc_id", sort=True)}
+    by_doc = {d: g for d, g in paragraphs.groupby("doc_id", sort=True)}
+    texts = {d: g["text"].to_numpy() for d, g in by_doc.items()}
+    sections = {d: g["section"].to_numpy() for d, g in by_doc.items()}
     by_section = {
         key: g["text"].to_numpy() for key, g in paragraphs.groupby(["doc_id", "section"], sort=True)
     }

@@ -8,8 +8,8 @@ restored as well as inside the bundled corpus.
 
 The cleaned texts are cached as ``<results>/.cache/restore_reference/<key>.parquet`` (or under
 ``$POLICYSHIFT_CACHE``, see :func:`analysis.corpus.ingest.reference_cache`; the newest
-:data:`KEEP` are kept; columns ``source_file, part, source_sha256, text``), ``key`` being the sha256 of the reference files'
-digests, the ``[ingest]`` settings and the source of ``analysis/corpus``; the ingest stamp lists
+:data:`KEEP` are kept; columns ``source_file, part, source_sha256, text``), ``key`` being the
+sha256 of the reference files' digests, the ``[ingest]`` settings and the source of ``analysis/corpus``; the ingest stamp lists
 the reference files (:func:`reference_digests`), so editing one reruns ingest; files that are
 part of the corpus itself are not read again. Each collection of the corpus is restored from
 its own reports plus the reference: a bundled report restores the same whether ingested alone,
