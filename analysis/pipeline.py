@@ -183,7 +183,11 @@ def run_tokens(cfg: Config, results: Results, *, force: bool = False) -> Outcome
     def build(stamp: dict[str, Any]) -> str:
         paragraphs, dropped = tokens_input(cfg, results)
         tokens, key = compute_tokens(
-            paragraphs, config=cfg.tokens, root=cfg.root, cache_dir=results.tokens_dir
+            paragraphs,
+            config=cfg.tokens,
+            root=cfg.root,
+            cache_dir=results.tokens_dir,
+            engine=cfg.engine,
         )
         write_tokens(tokens, key, results, stamp=stamp, dropped=dropped)
         n = int(tokens["tokens"].map(len).sum())

@@ -54,7 +54,9 @@ from analysis.config.values import (
     _unique,
 )
 
-SECTIONS = ("ingest", "tokens", "measures", "topics", "figures")
+SECTIONS = ("ingest", "tokens", "measures", "topics", "figures", "engine")
+# [engine] says where tasks run, never what they compute: left out of every hash, like workers.
+NOT_HASHED = ("engine",)
 
 
 def _reference_spec(value: Any) -> Any:
@@ -538,6 +540,28 @@ class FiguresConfig:
         return value
 
 
+# A Dask scheduler: "local:N" (a LocalCluster of N worker processes here, 0 = one per core) or a
+# running scheduler's address (tcp://, tls://, ws://, wss:// host:port; e.g. of dask-jobqueue).
+_DASK_ADDRESS = r"^(local:[0-9]{1,4}|(tcp|tls|ws|wss)://[A-Za-z0-9._\-\[\]:]+:[0-9]{1,5})$"
+
+
+@dataclass(frozen=True, config=_SECTION)
+class EngineConfig:
+    """Where the stages run their parallel tasks (``[engine]``); see ``params.toml``.
+
+    ``"local"``: worker processes of this machine (each stage's ``workers``). ``"dask"``: the
+    tasks of a ``dask.distributed`` cluster at ``address``. The outputs are the same bytes
+    either way: each task carries its own seed and results are put back in task order.
+    """
+
+    scheduler: Literal["local", "dask"] = "local"
+    address: Annotated[
+        str,
+        StringConstraints(strict=True, pattern=_DASK_ADDRESS),
+        _Hint('"local:N" (N worker processes, 0 = one per core) or "tcp://host:port"'),
+    ] = "local:0"
+
+
 @dataclass(frozen=True, config=_SECTION)
 class Config:
     """The whole configuration; ``root`` is the directory relative paths are resolved against.
@@ -554,6 +578,7 @@ class Config:
     measures: MeasuresConfig = Field(default_factory=MeasuresConfig)
     topics: TopicsConfig = Field(default_factory=TopicsConfig)
     figures: FiguresConfig = Field(default_factory=FiguresConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
     source: Path | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def path(self, relative: str | Path) -> Path:
@@ -576,11 +601,13 @@ class Config:
     def hash(self) -> str:
         """sha256 of the canonical JSON of :meth:`to_dict` (first 16 hex digits).
 
-        ``workers`` settings are left out: they change the speed, never the output.
+        ``workers`` settings and ``[engine]`` are left out: they change the speed, never the
+        output.
         """
         d = {
             key: _without_workers(value) if isinstance(value, dict) else value
             for key, value in self.to_dict().items()
+            if key not in NOT_HASHED
         }
         return _digest(d)
 
@@ -632,5 +659,6 @@ _CLASSES: dict[str, type] = {
     "measures": MeasuresConfig,
     "topics": TopicsConfig,
     "figures": FiguresConfig,
+    "engine": EngineConfig,
 }
 _TOP_KEYS = ("results", "seed")

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import stamps
-from analysis.config import Config, TokenConfig
+from analysis.config import Config, EngineConfig, TokenConfig
 from analysis.io import sha256_file, write_parquet, write_text
 from analysis.results import Results
 from analysis.skips import SKIPPED_FILE, Skip, skip_table
@@ -123,6 +123,7 @@ def compute_tokens(
     root: str | Path,
     cache_dir: str | Path | None = None,
     tokenizer: Tokenizer | None = None,
+    engine: EngineConfig | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Tokenize every paragraph (or read the cache in ``cache_dir``); nothing is written.
 
@@ -135,6 +136,8 @@ def compute_tokens(
         key of :func:`corpus_key` and the sha256 of the parquet file). When the key matches, the
         cached table is read and nothing is segmented.
     tokenizer : optional prebuilt Tokenizer (must match ``config``); built when omitted.
+    engine : where the chunks of paragraphs are segmented (``[engine]``; default: this machine's
+        ``config.workers`` processes); the tokens are the same.
 
     Returns
     -------
@@ -151,7 +154,7 @@ def compute_tokens(
     cached = read_cached(Path(cache_dir), key) if cache_dir is not None else None
     if cached is not None:
         return cached, key
-    tokens = tokenizer.tokenize_many(paragraphs["text"].tolist())
+    tokens = tokenizer.tokenize_many(paragraphs["text"].tolist(), engine=engine)
     docvars = [c for c in paragraphs.columns if c not in (*TOKEN_COLUMNS, "text")]
     out = paragraphs[["doc_id", "paragraph", "section"]].reset_index(drop=True)
     out["tokens"] = tokens
@@ -213,12 +216,18 @@ def build_tokens(
     root: str | Path,
     cache_dir: str | Path,
     tokenizer: Tokenizer | None = None,
+    engine: EngineConfig | None = None,
 ) -> pd.DataFrame:
     """:func:`compute_tokens`, then the table and its key written to ``cache_dir`` (a plain
     cache folder outside the stage flow, e.g. for a benchmark or a test); returns the table."""
     cache_dir = Path(cache_dir)
     tokens, key = compute_tokens(
-        paragraphs, config=config, root=root, cache_dir=cache_dir, tokenizer=tokenizer
+        paragraphs,
+        config=config,
+        root=root,
+        cache_dir=cache_dir,
+        tokenizer=tokenizer,
+        engine=engine,
     )
     if read_cached(cache_dir, key) is None:
         _write_cache(tokens, key, cache_dir / TOKENS_FILE, cache_dir / KEY_FILE)

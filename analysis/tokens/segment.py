@@ -30,11 +30,12 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.config import TokenConfig
+from analysis.config import EngineConfig, TokenConfig
+from analysis.engine import in_process, task_pool
 from analysis.io import sha256_file
 from analysis.progress import progress
 from analysis.tokens.lexicon import jieba_dict_path, read_lexicon, read_wordlist
-from analysis.workers import n_workers, process_pool
+from analysis.workers import n_workers
 
 #: Frequency given to every lexicon entry (jieba ``add_word``); far above any dict.txt count.
 LEXICON_FREQ = 10**6
@@ -278,8 +279,11 @@ class Tokenizer:
         raws = self._cut_many(texts)
         return _RS.join(_US.join(self._finish(t, r)) for t, r in zip(texts, raws, strict=True))
 
-    def tokenize_many(self, texts: list[str], *, chunk_size: int = 512) -> list[list[str]]:
-        """Tokenize ``texts`` on ``config.workers`` processes; output in input order.
+    def tokenize_many(
+        self, texts: list[str], *, chunk_size: int = 512, engine: EngineConfig | None = None
+    ) -> list[list[str]]:
+        """Tokenize ``texts`` on ``config.workers`` processes (or on ``engine``'s Dask cluster,
+        one task a chunk of ``chunk_size`` texts); output in input order.
 
         Each worker (a spawned interpreter, see :mod:`analysis.workers`) builds its own tokenizer
         from the same config, so nothing but text crosses processes. Processes rather than
@@ -288,11 +292,15 @@ class Tokenizer:
         """
         chunks = [texts[i : i + chunk_size] for i in range(0, len(texts), chunk_size)]
         workers = n_workers(self.config.workers, len(chunks))
-        if workers == 1:
+        if in_process(engine, workers):
             blobs: Iterable[str] = map(self.fit()._tokenize_joined, chunks)
             return _unjoin(progress(blobs, desc="tokens", total=len(chunks)))
-        with process_pool(
-            workers, initializer=_init_worker, initargs=(self.config, self.root)
+        with task_pool(
+            engine,
+            workers=workers,
+            n_tasks=len(chunks),
+            initializer=_init_worker,
+            initargs=(self.config, self.root),
         ) as pool:
             blobs = pool.map(_work, chunks)
             return _unjoin(progress(blobs, desc="tokens", total=len(chunks)))

@@ -130,7 +130,7 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
         raise TopicsSkipped(Skip("topics", "topics", why, "[topics] k_grid"), corpus)
     train = corpus.dtm.counts[~heldout]
     grid = [(k, s) for k in ks for s in tc.seeds]
-    fits = fit_many(train, grid, tc, master_seed=cfg.seed, workers=tc.workers)
+    fits = fit_many(train, grid, tc, master_seed=cfg.seed, workers=tc.workers, engine=cfg.engine)
     table = score_fits(list(fits.values()), corpus, heldout, top_n=tc.coherence_top_n)
     try:
         rule_k, summary = select_k(table, metric=tc.select_metric, rule=tc.select_rule)
@@ -160,7 +160,9 @@ def fit_topics(cfg: Config, tokens: pd.DataFrame) -> TopicsResult:
         seeds.append(max(seeds, default=0) + 1)
     seeds = seeds[: max(tc.n_stability_seeds, 1)]
     missing = [(k, s) for s in seeds if (k, s) not in fits]
-    fits.update(fit_many(train, missing, tc, master_seed=cfg.seed, workers=tc.workers))
+    fits.update(
+        fit_many(train, missing, tc, master_seed=cfg.seed, workers=tc.workers, engine=cfg.engine)
+    )
     runs = [fits[(k, s)] for s in seeds]
     stab = topic_stability([r.topic_term for r in runs], threshold=tc.stability_threshold)
     ref = runs[stab.reference]

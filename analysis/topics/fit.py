@@ -14,9 +14,10 @@ from scipy import sparse
 from scipy.special import digamma
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-from analysis.config import TopicsConfig
+from analysis.config import EngineConfig, TopicsConfig
+from analysis.engine import in_process, task_pool
 from analysis.progress import progress
-from analysis.workers import n_workers, process_pool
+from analysis.workers import n_workers
 
 Engine = Literal["gensim", "tomotopy"]
 
@@ -289,10 +290,13 @@ def fit_many(
     *,
     master_seed: int,
     workers: int = 0,
+    engine: EngineConfig | None = None,
 ) -> dict[tuple[int, int], LdaFit]:
-    """Fit every ``(k, seed)`` cell, in parallel processes; keyed by ``(k, seed)``.
+    """Fit every ``(k, seed)`` cell, one task each, in parallel processes or on ``engine``'s
+    Dask cluster; keyed by ``(k, seed)``.
 
-    The result does not depend on ``workers`` (0 = all cores; 1 = in this process).
+    The result does not depend on ``workers`` (0 = all cores; 1 = in this process) or on the
+    engine.
     """
     options = {
         "engine": config.engine,
@@ -313,14 +317,20 @@ def fit_many(
     if fit_work(dtm, config) * len(tasks) < SERIAL_WORK:
         workers = 1  # fewer than a few seconds of sampling: no worker interpreters to start
     out: dict[tuple[int, int], LdaFit] = {}
-    if workers == 1:
+    if in_process(engine, workers):
         _init_worker(dtm, options)
         for task in progress(tasks, desc="LDA fits", total=len(tasks)):
             fit = _fit_task(task)
             out[(fit.k, fit.seed)] = fit
         _WORKER.clear()
         return out
-    with process_pool(workers, initializer=_init_worker, initargs=(dtm, options)) as pool:
+    with task_pool(
+        engine,
+        workers=workers,
+        n_tasks=len(tasks),
+        initializer=_init_worker,
+        initargs=(dtm, options),
+    ) as pool:
         futures = [pool.submit(_fit_task, t) for t in tasks]
         for fut in progress(cf.as_completed(futures), desc="LDA fits", total=len(futures)):
             fit = fut.result()
