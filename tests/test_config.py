@@ -32,7 +32,7 @@ from analysis.corpus.metadata import DOCVARS
 # [figures] keyness_comparisons. Issue 13 added [ingest] max_file_bytes (which files are read).
 # Issue 14: [measures] ci_interval, keyness_q, keyness_max_top_share; [figures] robust_only;
 # [ingest] mask_min_confidence 0.95; [topics] tomotopy defaults, stopwords, priors, labels, labels_fit.
-BASE_HASHES = {"params.toml": "f4990f876aea9595", "tests/fast.toml": "65f87caa6fdfa336"}
+BASE_HASHES = {"params.toml": "4261b28f766b8211", "tests/fast.toml": "15b6c081148ad409"}
 # Columns of the token cache of the bundled corpus (doc_id, paragraph, section, docvars, tokens).
 COLUMNS = ["doc_id", "paragraph", "section", *DOCVARS[1:], "tokens"]
 

@@ -313,26 +313,26 @@ def _zero_or_k(value: int) -> int:
 #: Human labels of the default topic model of the bundled corpus (K = 20; params.toml says how
 #: they were written).
 DEFAULT_LABELS = (
-    "0=农业农村与乡村振兴|Agriculture and rural revitalisation",
-    "1=政府自身建设与监督|Government self-discipline and oversight",
-    "2=城市建设与交通|Urban development and transport",
-    "3=国企与财政金融改革|State enterprise, fiscal and financial reform",
-    "4=文化、旅游与体育|Culture, tourism and sport",
-    "5=经济增长指标|Growth statistics",
-    "6=困难和挑战|Difficulties and challenges",
-    "7=科技创新与人才|Science, innovation and talent",
-    "8=社会主义建设与思想路线|Socialist construction and ideology",
-    "9=安全生产与社会治安|Work safety and public security",
-    "10=对外开放与贸易|Opening-up and foreign trade",
-    "11=产业升级与先进制造业|Industrial upgrading and manufacturing",
-    "12=放管服改革与营商环境|Administrative reform and business environment",
-    "13=外交与国家统一|Foreign affairs and national reunification",
-    "14=就业与社会保障|Employment and social security",
-    "15=教育与医疗|Education and health care",
-    "16=计划经济与工农业生产|Planned economy and production",
-    "17=重大项目与能源投资|Major projects, investment and energy",
-    "18=党的领导与指导思想|Party leadership and guiding thought",
-    "19=生态环境治理|Environmental protection",
+    "0=招商引资与总部经济|Investment attraction and headquarters economy",
+    "1=产业集群与先进制造业|Industrial clusters and advanced manufacturing",
+    "2=农业农村与乡村振兴|Agriculture and rural revitalisation",
+    "3=经济增长指标|Growth statistics",
+    "4=指导思想与总体要求|Guiding thought and overall requirements",
+    "5=国企改革与宏观调控|State-enterprise reform and macroeconomic policy",
+    "6=科技创新与人才|Science, innovation and talent",
+    "7=困难和挑战|Difficulties and challenges",
+    "8=安全生产与社会治安|Work safety and public security",
+    "9=文化、旅游与体育|Culture, tourism and sport",
+    "10=计划经济与工农业生产|Planned economy and production",
+    "11=对外开放与贸易|Opening-up and foreign trade",
+    "12=扩大内需与投资消费|Domestic demand: investment and consumption",
+    "13=政府自身建设与监督|Government self-discipline and oversight",
+    "14=教育与医疗|Education and health care",
+    "15=就业与社会保障|Employment and social security",
+    "16=外交与国际形势|Foreign affairs and the international situation",
+    "17=城市建设与交通|Urban development and transport",
+    "18=生态环境治理|Environmental protection",
+    "19=放管服改革与数字政府|Administrative reform and digital government",
 )
 
 
@@ -379,7 +379,7 @@ class TopicsConfig:
     iterations: Count = 50
     chunksize: Int = Field(0, ge=0)
     # tomotopy: Gibbs sampling sweeps.
-    gibbs_iterations: Count = 200
+    gibbs_iterations: Count = 500
     # Symmetric Dirichlet priors of both engines: alpha (document-topic) and eta (topic-word),
     # 0 = 1/K; learn_alpha re-estimates an asymmetric alpha from the data (gensim "auto",
     # tomotopy's optimisation every 10 sweeps).
@@ -411,7 +411,7 @@ class TopicsConfig:
     # The fit the labels were written for (``fit_key`` of topics/selection.json: training input and
     # fit settings); another fit at K = labels_k gets automatic labels and a line in skipped.csv.
     # "" = any fit with K == labels_k.
-    labels_fit: str = "8e11ecc408f0113b"
+    labels_fit: str = "f5096246ad7cd516"
     # Terms listed per topic; FREX weight on exclusivity (stm: 0.5); LDAvis relevance lambda.
     top_n: Count = 20
     frex_weight: Share = 0.5

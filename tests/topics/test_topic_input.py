@@ -175,6 +175,32 @@ def test_make_alls_chosen_k_is_the_labelled_k_when_its_results_exist(cfg):
     assert topics["label_en"].str.startswith("Topic ").sum() == 0
 
 
+# One of the top 10 terms of each topic of the default model, read when its labels were written
+# (params.toml): a label put on another topic (as happened when labels of one fit were shipped for
+# another) fails here.
+ANCHORS = {
+    0: "招商", 1: "产业集群", 2: "农村", 3: "地区生产总值", 4: "习近平", 5: "财政", 6: "科技",
+    7: "挑战", 8: "安全生产", 9: "旅游", 10: "计划", 11: "贸易", 12: "消费", 13: "监督",
+    14: "教育", 15: "就业", 16: "和平", 17: "交通", 18: "生态", 19: "审批",
+}  # fmt: skip
+
+
+def test_make_alls_topics_carry_their_labels(cfg):
+    """Reads `make all`'s results of the default config only if they are there (not in CI)."""
+    path = ROOT / "results" / "topics" / "topics.csv"
+    if not path.is_file():
+        pytest.skip("no results/ of `make all`")
+    sel = json.loads((ROOT / "results" / "topics" / "selection.json").read_text("utf-8"))
+    if sel["fit_key"] != cfg.topics.labels_fit:
+        pytest.skip("results/ are of another fit than the labelled one")
+    topics = pd.read_csv(path, keep_default_na=False).set_index("topic")
+    assert sorted(ANCHORS) == sorted(topics.index) == sorted(lab.topic for lab in cfg.topics.labels)
+    for lab in cfg.topics.labels:
+        row = topics.loc[lab.topic]
+        assert row["label_zh"] == lab.zh and row["label_en"] == lab.en
+        assert ANCHORS[lab.topic] in row["top_terms"].split()[:10], (lab.topic, row["top_terms"])
+
+
 def _default_fit_key(cfg, tokens, *, k: int = 20, **change) -> str:
     from analysis.topics.build import fit_key
     from analysis.topics.preprocessing import corpus_from_config
