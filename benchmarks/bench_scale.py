@@ -3,16 +3,16 @@
 ``python benchmarks/bench_scale.py [--sizes 1 10] [--full]`` writes, in a temporary folder, a
 synthetic corpus of each size (``make_corpus.py``: N times the bundled paragraphs) and runs
 ``policyshift ingest``, ``tokens``, ``measures`` and ``topics`` on it, each in its own subprocess
-(peak resident set size from ``os.wait4``), with the defaults of params.toml except one topic fit
-(K = 20, one seed, the stability refits of the default) and no figures. ``--full`` adds 100x.
-``--engines local dask`` runs every size on both engines side by side (``[engine] scheduler =
-"dask"``, ``address = "local:2"``: a Dask ``LocalCluster`` of 2 workers; the peak RSS is the
-``policyshift`` process's, not its workers') and says whether their tables and topics are the
-same bytes.
+(peak resident set size of the command and its worker processes: ``measure.run_cli``), with the
+defaults of params.toml except one topic fit (K = 20, one seed, the stability refits of the
+default) and no figures. ``--full`` adds 100x; ``--stages ingest tokens measures`` stops before
+the topics. ``--engines local dask`` runs every size on both engines side by side (``[engine]
+scheduler = "dask"``, ``address = "local:2"``: a Dask ``LocalCluster`` of 2 workers, their memory
+counted in the peak RSS) and says whether their tables and topics are the same bytes.
 Prints a markdown table (also ``benchmarks/results/bench_scale.md``, not committed): wall time,
 characters per second per core (the corpus's characters over the wall time and the cores
-used), peak RSS; then, per stage, the ratio of its wall time between consecutive sizes (linear
-growth: the ratio of the sizes).
+used), peak RSS; then, per engine and stage, the ratio of its wall time between consecutive
+sizes (linear growth: the ratio of the sizes).
 """
 
 from __future__ import annotations
@@ -45,14 +45,18 @@ ENGINES = {"local": "", "dask": '[engine]\nscheduler = "dask"\naddress = "local:
 
 
 def bench_size(
-    factor: float, paragraphs: pd.DataFrame, work: Path, engines: list[str]
+    factor: float,
+    paragraphs: pd.DataFrame,
+    work: Path,
+    engines: list[str],
+    stages: tuple[str, ...] = STAGES,
 ) -> list[dict]:
     """Every stage on a corpus of ``factor`` times the bundled paragraphs, in ``work``, once per
     engine (results in ``work/results_<engine>``)."""
     counts = make_corpus(paragraphs, factor, work / "corpus", seed=0)
     cores = os.cpu_count() or 1
     rows = []
-    for engine, stage in itertools.product(engines, STAGES):
+    for engine, stage in itertools.product(engines, stages):
         config = work / f"bench_{engine}.toml"
         base = CONFIG.format(base=(ROOT / "params.toml").as_posix())
         config.write_text(base + ENGINES[engine], encoding="utf-8")
@@ -100,7 +104,7 @@ def growth(table: pd.DataFrame) -> pd.DataFrame:
     ):
         mine = table[table["engine"] == engine]
         ta, tb = (mine[mine["size"] == s].set_index("stage") for s in (a, b))
-        for stage in STAGES:
+        for stage in dict.fromkeys(mine["stage"]):
             rows.append(
                 {
                     "engine": engine,
@@ -125,13 +129,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=float, nargs="+", default=[1, 10])
     parser.add_argument("--full", action="store_true", help="add 100x")
     parser.add_argument("--engines", nargs="+", choices=sorted(ENGINES), default=["local"])
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
+                        help="the first stages only (each needs the ones before it)")  # fmt: skip
     args = parser.parse_args(argv)
     sizes = [*args.sizes, *([100.0] if args.full and 100.0 not in args.sizes else [])]
     paragraphs = bundled_paragraphs(None)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
         for factor in sizes:
-            rows += bench_size(factor, paragraphs, Path(tmp) / f"x{factor:g}", args.engines)
+            rows += bench_size(
+                factor, paragraphs, Path(tmp) / f"x{factor:g}", args.engines, tuple(args.stages)
+            )
     table = pd.DataFrame(rows)
     ratios = growth(table)
     text = markdown(table) + "\n" + (f"\n{markdown(ratios)}\n" if len(ratios) else "")
