@@ -18,7 +18,6 @@ sizes (linear growth: the ratio of the sizes).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import os
 import sys
@@ -31,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from make_corpus import bundled_paragraphs, make_corpus  # noqa: E402
 from measure import run_cli  # noqa: E402
+
+from analysis.io import sha256_file  # noqa: E402
 
 GB = 1024**3
 STAGES = ("ingest", "tokens", "measures", "topics")
@@ -88,7 +89,7 @@ def bench_size(
 def _digests(results: Path) -> dict[str, str]:
     """sha256 of each file of ``tables/`` and ``topics/`` but wall times and stamps."""
     return {
-        p.relative_to(results).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        p.relative_to(results).as_posix(): sha256_file(p)
         for folder in ("tables", "topics")
         for p in sorted((results / folder).rglob("*"))
         if p.is_file() and p.name not in ("timings.csv", "stamp.json")

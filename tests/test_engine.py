@@ -9,6 +9,7 @@ two results folders is the same but for wall times and the manifest (which recor
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def test_tasks_ran_on_dask_workers_with_their_initializer():
         out = list(pool.map(_task, range(6)))
     assert [x for x, _ in out] == [7 * i for i in range(6)]
     # the tasks ran in worker processes, not here
-    assert all(pid != _pid() for _, pid in out)
+    assert all(pid != os.getpid() for _, pid in out)
 
 
 def test_an_unreachable_scheduler_is_a_config_error(monkeypatch):
@@ -86,10 +87,4 @@ def _remember(factor: int) -> None:
 
 
 def _task(i: int) -> tuple[int, int]:
-    return _STATE["factor"] * i, _pid()
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()
+    return _STATE["factor"] * i, os.getpid()
