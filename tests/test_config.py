@@ -31,7 +31,8 @@ from analysis.corpus.metadata import DOCVARS
 # the city series (2020s vs 2000s) and of the Shenzhen districts, and the two city comparisons in
 # [figures] keyness_comparisons. Issue 13 added [ingest] max_file_bytes (which files are read).
 # Issue 14: [measures] ci_interval, keyness_q, keyness_max_top_share; [figures] robust_only;
-# [ingest] mask_min_confidence 0.95; [topics] tomotopy defaults, stopwords, priors, labels, labels_fit.
+# [ingest] mask_min_confidence 0.95; [topics] tomotopy defaults, stopwords, priors, labels, labels_fit;
+# then gibbs_iterations 500 and the labels of that fit. [engine] (issue 15) is not hashed.
 BASE_HASHES = {"params.toml": "4261b28f766b8211", "tests/fast.toml": "15b6c081148ad409"}
 # Columns of the token cache of the bundled corpus (doc_id, paragraph, section, docvars, tokens).
 COLUMNS = ["doc_id", "paragraph", "section", *DOCVARS[1:], "tokens"]
